@@ -1,0 +1,162 @@
+package dev.jaio;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A POSIX asynchronous I/O control block (a C {@code struct aiocb}) and the functions that act on
+ * lists of them. The shape follows the Rust {@code nix::sys::aio} module.
+ *
+ * <h2>The protocol</h2>
+ * <ol>
+ *   <li>Create a block ({@link AioRead}, {@link AioWrite}, {@link AioFsync}, {@link AioReadv},
+ *       {@link AioWritev}) over native memory ({@code Arena}-allocated {@link MemorySegment}s).</li>
+ *   <li>{@link #submit()} it, or submit many with {@link #lioListio}.</li>
+ *   <li>Learn that it completed: poll {@link #error()} until it is not {@link Errno#EINPROGRESS},
+ *       wait with {@link #aioSuspend}, use {@link LioMode#LIO_WAIT}, or a {@link SigevNotify}.</li>
+ *   <li>Call {@link #aioReturn()} exactly once: it gives the byte count (or throws the failure)
+ *       and makes the block idle, ready to be re-aimed and submitted again without allocating.</li>
+ *   <li>{@link #close()} it when done (or let it become unreachable: the engine keeps a block
+ *       whose I/O still runs alive until the I/O ends).</li>
+ * </ol>
+ * {@snippet :
+ * try (AioFile f = AioFile.tempfile(); Arena arena = Arena.ofConfined()) {
+ *     AioWrite w = AioWrite.of(f.fd(), 0, "hello".getBytes(), 0, SigevNotify.none());
+ *     w.submit();
+ *     Aio.aioSuspend(List.of(w), null);          // or poll w.error()
+ *     long written = w.aioReturn();              // 5
+ *     MemorySegment buf = arena.allocate(5);
+ *     AioRead r = new AioRead(f.fd(), 0, buf, 0, SigevNotify.none());
+ *     Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.none());
+ *     long read = r.aioReturn();                 // 5, and buf holds "hello"
+ * }
+ * }
+ *
+ * <p>A block is driven by one thread at a time, like a C aiocb; {@link #error()} and
+ * {@link #inProgress()} may be asked from any thread.
+ *
+ * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/basedefs/aio.h.html">aio.h</a>
+ */
+public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, AioFsync, AioReadv, AioWritev {
+
+    /**
+     * Starts the operation ({@code aio_read}, {@code aio_write}, {@code aio_fsync}...). On failure
+     * the block is not in progress and {@link #error()} tells why.
+     *
+     * @throws AioException if it could not be queued ({@code EAGAIN}), or for a priority outside
+     *         {@code 0..20} ({@code EINVAL}); a bad descriptor or offset may fail here or later in
+     *         {@link #error()}, depending on the engine
+     * @throws IllegalStateException if it is already in progress or closed
+     * @throws UnsupportedOperationException for vectored I/O on an engine without it
+     * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_read.html">aio_read</a>
+     */
+    void submit() throws AioException;
+
+    /**
+     * {@code aio_error}: {@link Errno#EINPROGRESS} while the I/O runs, {@link Errno#SUCCESS} when
+     * it succeeded (or before any submission), otherwise why it failed ({@link Errno#ECANCELED}
+     * after a cancel). After a failed submit: why the submit failed.
+     *
+     * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_error.html">aio_error</a>
+     */
+    Errno error();
+
+    /**
+     * {@code aio_return}: finishes a completed operation, once. Afterwards the block is idle
+     * (whether this returns or throws) and may be re-aimed and submitted again.
+     *
+     * @return bytes transferred (0 for fsync)
+     * @throws AioException carrying the errno when the operation failed
+     * @throws IllegalStateException while the I/O still runs, or if the block is not in progress
+     * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_return.html">aio_return</a>
+     */
+    long aioReturn() throws AioException;
+
+    /**
+     * {@code aio_cancel(fd, this)}: asks to cancel the operation. A canceled one completes with
+     * {@link Errno#ECANCELED}; one that already runs may not be canceled. Either way it must still
+     * be finished with {@link #aioReturn()}. {@link AioCancelStat#AIO_ALLDONE} for a block that is
+     * not in progress.
+     *
+     * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_cancel.html">aio_cancel</a>
+     */
+    AioCancelStat cancel() throws AioException;
+
+    /** True from a successful submit until {@link #aioReturn()}. */
+    boolean inProgress();
+
+    /** The file descriptor. */
+    int fd();
+
+    /** The priority given at construction ({@code aio_reqprio}). */
+    int priority();
+
+    /** The block's own notification. */
+    SigevNotify sigevNotify();
+
+    /**
+     * Replaces the block's own notification.
+     *
+     * @throws IllegalStateException while in progress
+     */
+    void setSigevNotify(SigevNotify notify);
+
+    /** The engine the block was created for. */
+    AioEngine engine();
+
+    /**
+     * Frees the block's native state. If it is still in progress: cancel, wait for the I/O to end,
+     * then free; once this returns, nothing will touch the block or its buffers again. Idempotent.
+     */
+    @Override
+    void close();
+
+    /**
+     * {@code lio_listio}: submits every block of {@code list} with one call into their engine.
+     * {@link LioMode#LIO_WAIT} returns when all have completed (each must still be finished with
+     * {@link #aioReturn()}); {@link LioMode#LIO_NOWAIT} returns once they are queued, and
+     * {@code notify} fires once, when all have completed.
+     *
+     * <p>Like POSIX, a failure may leave the list partly submitted: the {@link AioException}
+     * ({@code EAGAIN} or {@code EINVAL} for operations that could not be queued, {@code EIO} when
+     * {@code LIO_WAIT} saw any of them fail, {@code EINTR} when a wait was interrupted) lists in
+     * {@link AioException#notQueued()} exactly the blocks to fix and submit again; all others were
+     * queued. {@link AioFsync} cannot be part of a list (POSIX has no fsync opcode).
+     *
+     * @throws IllegalArgumentException for blocks of different engines, a block listed twice, or
+     *         an {@link AioFsync}; nothing is submitted
+     * @throws IllegalStateException if a block is already in progress; nothing is submitted
+     * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/lio_listio.html">lio_listio</a>
+     */
+    static void lioListio(LioMode mode, List<? extends Aio> list, SigevNotify notify) throws AioException {
+        engineOf(list).lioListio(mode, list, notify);
+    }
+
+    /**
+     * {@code aio_suspend}: waits until at least one block of {@code list} is complete (or not in
+     * progress at all).
+     *
+     * @param timeout how long to wait at most; {@code null} waits for ever
+     * @return true when one is complete, false when the timeout elapsed first
+     * @throws AioException {@code EINTR} when {@code Thread.interrupt()} ends the wait; the
+     *         thread's interrupt status stays set and every operation goes on
+     * @throws IllegalArgumentException for an empty list or blocks of different engines
+     * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_suspend.html">aio_suspend</a>
+     */
+    static boolean aioSuspend(List<? extends Aio> list, Duration timeout) throws AioException {
+        if (list.isEmpty()) {
+            throw new IllegalArgumentException("aioSuspend needs at least one control block to wait for");
+        }
+        return list.getFirst().engine().aioSuspend(list, timeout);
+    }
+
+    /** {@code aio_cancel(fd, NULL)} on the default engine: cancels every operation queued on {@code fd}. */
+    static AioCancelStat aioCancelAll(int fd) throws AioException {
+        return AioEngine.defaultEngine().aioCancelAll(fd);
+    }
+
+    private static AioEngine engineOf(List<? extends Aio> list) {
+        return list.isEmpty() ? AioEngine.defaultEngine() : list.getFirst().engine();
+    }
+}

@@ -1,0 +1,79 @@
+package dev.jaio;
+
+import dev.jaio.internal.Engines;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Turns submitted control blocks into completed I/O. Three engines keep one contract (the
+ * semantics of POSIX AIO as this package documents them):
+ * <ul>
+ *   <li>{@code "io_uring"}: Linux io_uring; a list is one system call.</li>
+ *   <li>{@code "posix"}: the C library's own {@code aio_*} functions (on glibc a user-space
+ *       thread pool with one thread per descriptor).</li>
+ *   <li>{@code "threads"}: positional reads and writes on a pool of Java threads.</li>
+ * </ul>
+ * Which names exist on this machine: {@link #names()}; why one cannot open: the exception of
+ * {@link #open(String)}.
+ *
+ * <p>The {@linkplain #defaultEngine() default engine} is shared by the whole process and is what
+ * the block constructors without an engine argument use. Engines are thread-safe: any number of
+ * threads may submit and wait at once.
+ */
+public interface AioEngine extends AutoCloseable {
+
+    /**
+     * The process-wide engine, chosen once: the system property {@code dev.jaio.engine}
+     * ({@code io_uring}, {@code posix} or {@code threads}) if set, else the best that works here.
+     * It never fails because io_uring is missing or forbidden: it falls back and logs why through
+     * {@link System.Logger} (logger {@code dev.jaio}, level DEBUG). It cannot be closed.
+     *
+     * @throws IllegalCallerException if native access is not enabled for jaio (the message names
+     *         the flag)
+     */
+    static AioEngine defaultEngine() {
+        return Engines.defaultEngine();
+    }
+
+    /**
+     * Opens a new engine with default options; the caller owns it and must {@link #close()} it.
+     *
+     * @param name {@code "io_uring"}, {@code "posix"} or {@code "threads"}
+     * @throws IllegalArgumentException for an unknown name (the message lists the known ones)
+     * @throws UnsupportedOperationException if that engine cannot work here (the message says why)
+     */
+    static AioEngine open(String name) {
+        return Engines.open(name, AioEngineOptions.defaults());
+    }
+
+    /** Opens a new engine with {@code options}; see {@link #open(String)}. */
+    static AioEngine open(String name, AioEngineOptions options) {
+        return Engines.open(name, options);
+    }
+
+    /** The names of all engines jaio has, whether or not they work on this machine. */
+    static List<String> names() {
+        return Engines.names();
+    }
+
+    /** {@code "io_uring"}, {@code "posix"} or {@code "threads"}. */
+    String name();
+
+    /** {@link Aio#lioListio} for blocks of this engine. */
+    void lioListio(LioMode mode, List<? extends Aio> list, SigevNotify notify) throws AioException;
+
+    /** {@link Aio#aioSuspend} for blocks of this engine. */
+    boolean aioSuspend(List<? extends Aio> list, Duration timeout) throws AioException;
+
+    /** {@link Aio#aioCancelAll} on this engine: cancels every operation it has in flight on {@code fd}. */
+    AioCancelStat aioCancelAll(int fd) throws AioException;
+
+    /**
+     * Cancels what is in flight, waits for it, frees every block's native state and the engine's
+     * own; blocks created for it are unusable afterwards. Idempotent.
+     *
+     * @throws IllegalStateException for the default engine, which lives as long as the process
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,71 @@
+package dev.jaio;
+
+/**
+ * Options of {@link AioEngine#open(String, AioEngineOptions)}. Zero means "the engine's default,
+ * suited to this machine"; an engine ignores options that mean nothing to it.
+ *
+ * {@snippet :
+ * try (AioEngine engine = AioEngine.open("io_uring", AioEngineOptions.defaults().withQueueDepth(256))) {
+ *     // ...
+ * }
+ * }
+ *
+ * <p>Immutable.
+ */
+public final class AioEngineOptions {
+    private static final AioEngineOptions DEFAULTS = new AioEngineOptions(0, 0, 0);
+
+    private final int queueDepth;
+    private final int threads;
+    private final int queueBound;
+
+    private AioEngineOptions(int queueDepth, int threads, int queueBound) {
+        this.queueDepth = queueDepth;
+        this.threads = threads;
+        this.queueBound = queueBound;
+    }
+
+    /** Every option at the engine's default. */
+    public static AioEngineOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** io_uring: submission-queue entries (a power of two is used, at least this many). */
+    public AioEngineOptions withQueueDepth(int entries) {
+        return new AioEngineOptions(nonNegative("queueDepth", entries), threads, queueBound);
+    }
+
+    /** threads: the number of I/O threads of the pool. */
+    public AioEngineOptions withThreads(int count) {
+        return new AioEngineOptions(queueDepth, nonNegative("threads", count), queueBound);
+    }
+
+    /** threads: how many operations may wait for a thread before submitters are held back. */
+    public AioEngineOptions withQueueBound(int operations) {
+        return new AioEngineOptions(queueDepth, threads, nonNegative("queueBound", operations));
+    }
+
+    public int queueDepth() {
+        return queueDepth;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    public int queueBound() {
+        return queueBound;
+    }
+
+    private static int nonNegative(String what, int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(what + " must be >= 0 (0: the engine's default), not " + value);
+        }
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return "AioEngineOptions[queueDepth=" + queueDepth + ", threads=" + threads + ", queueBound=" + queueBound + "]";
+    }
+}

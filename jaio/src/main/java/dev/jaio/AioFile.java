@@ -1,0 +1,176 @@
+package dev.jaio;
+
+import dev.jaio.internal.ffi.Libc;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Objects;
+
+/**
+ * A file descriptor opened for asynchronous I/O: {@code open(2)} with the flags the options ask
+ * for, including {@link AioOpenOption#DIRECT} ({@code O_DIRECT}), which {@code java.nio} cannot
+ * express. Every operation also accepts raw {@code int} descriptors from elsewhere.
+ *
+ * {@snippet :
+ * try (AioFile f = AioFile.open(path, StandardOpenOption.READ, AioOpenOption.DIRECT)) {
+ *     AioRead r = new AioRead(f.fd(), 0, Arena.ofAuto().allocate(4096, 4096), 0, SigevNotify.none());
+ *     // ...
+ * }
+ * }
+ *
+ * <p>{@link #close()} closes the descriptor: close or finish the blocks that use it first, since
+ * a descriptor number is reused by the next {@code open}. Thread-safe.
+ */
+public final class AioFile implements AutoCloseable {
+    private final int fd;
+    private final Path path;
+    private volatile boolean closed;
+
+    private AioFile(int fd, Path path) {
+        this.fd = fd;
+        this.path = path;
+    }
+
+    /**
+     * Opens {@code path}. Supported options: {@link StandardOpenOption} READ, WRITE, CREATE,
+     * CREATE_NEW, TRUNCATE_EXISTING, DSYNC, SYNC, and {@link AioOpenOption#DIRECT}. Without READ
+     * or WRITE the file is opened for reading. New files get mode {@code 0666} less the umask.
+     *
+     * @throws NoSuchFileException if it does not exist (and CREATE was not given)
+     * @throws AccessDeniedException without permission
+     * @throws FileAlreadyExistsException with CREATE_NEW when it exists
+     * @throws FileSystemException for other refusals, with the C library's reason (such as
+     *         {@code O_DIRECT} on a file system without it: "Invalid argument")
+     * @throws UnsupportedOperationException for an option this method does not support
+     */
+    public static AioFile open(Path path, OpenOption... options) throws IOException {
+        Objects.requireNonNull(path, "path");
+        int flags = flags(options);
+        int fd;
+        try (Arena arena = Arena.ofConfined()) {
+            fd = Libc.open(arena.allocateFrom(path.toString()), flags, 0666);
+        }
+        if (fd < 0) {
+            throw openFailure(path, -fd, (flags & Libc.O_DIRECT) != 0);
+        }
+        return new AioFile(fd, path);
+    }
+
+    /**
+     * A new, empty, read-write file in {@code java.io.tmpdir}, already unlinked: it has no name,
+     * and the file system frees it when the descriptor is closed (the Rust {@code tempfile()}).
+     */
+    public static AioFile tempfile() throws IOException {
+        Path p = Files.createTempFile("jaio-", ".tmp");
+        try {
+            AioFile f = open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            return new AioFile(f.fd, null);
+        } finally {
+            Files.deleteIfExists(p);
+        }
+    }
+
+    /** The descriptor. */
+    public int fd() {
+        requireOpen();
+        return fd;
+    }
+
+    /** The path it was opened with, or null for a {@link #tempfile()}. */
+    public Path path() {
+        return path;
+    }
+
+    /** The file's current size in bytes. */
+    public long size() throws IOException {
+        requireOpen();
+        // The kernel's link to the open file works for unlinked files too.
+        return Files.size(Path.of("/proc/self/fd/" + fd));
+    }
+
+    /** Closes the descriptor; idempotent. */
+    @Override
+    public void close() throws IOException {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        int r = Libc.close(fd);
+        if (r < 0) {
+            throw new FileSystemException(String.valueOf(path), null, "close(" + fd + ") failed: "
+                    + Errno.of(-r).description());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AioFile[fd=" + fd + (path == null ? ", unlinked" : ", " + path) + (closed ? ", closed" : "") + "]";
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("AioFile " + (path == null ? "(temp file)" : path) + " is closed");
+        }
+    }
+
+    private static int flags(OpenOption... options) {
+        boolean read = false, write = false;
+        int flags = Libc.O_CLOEXEC;
+        for (OpenOption o : options) {
+            Objects.requireNonNull(o, "option");
+            if (o == StandardOpenOption.READ) {
+                read = true;
+            } else if (o == StandardOpenOption.WRITE) {
+                write = true;
+            } else if (o == StandardOpenOption.CREATE) {
+                flags |= Libc.O_CREAT;
+            } else if (o == StandardOpenOption.CREATE_NEW) {
+                flags |= Libc.O_CREAT | Libc.O_EXCL;
+            } else if (o == StandardOpenOption.TRUNCATE_EXISTING) {
+                flags |= Libc.O_TRUNC;
+            } else if (o == StandardOpenOption.DSYNC) {
+                flags |= Libc.O_DSYNC;
+            } else if (o == StandardOpenOption.SYNC) {
+                flags |= Libc.O_SYNC;
+            } else if (o == AioOpenOption.DIRECT) {
+                flags |= Libc.O_DIRECT;
+            } else {
+                throw new UnsupportedOperationException("AioFile.open does not support " + o + ": use READ, WRITE,"
+                        + " CREATE, CREATE_NEW, TRUNCATE_EXISTING, DSYNC, SYNC or AioOpenOption.DIRECT");
+            }
+        }
+        if (write) {
+            flags |= read ? Libc.O_RDWR : Libc.O_WRONLY;
+        } else {
+            flags |= Libc.O_RDONLY;
+            if ((flags & (Libc.O_CREAT | Libc.O_TRUNC)) != 0) {
+                // Like Files.newByteChannel: creating or truncating without WRITE means nothing.
+                flags &= ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC);
+            }
+        }
+        return flags;
+    }
+
+    private static IOException openFailure(Path path, int errno, boolean direct) {
+        String file = path.toString();
+        Errno e = Errno.of(errno);
+        return switch (e) {
+            case ENOENT -> new NoSuchFileException(file);
+            case EACCES, EPERM -> new AccessDeniedException(file);
+            case EEXIST -> new FileAlreadyExistsException(file);
+            case EINVAL -> new FileSystemException(file, null, e.description()
+                    + (direct ? " (this file system may not support O_DIRECT, AioOpenOption.DIRECT)" : ""));
+            default -> new FileSystemException(file, null, e.description() + " (" + e.name() + ")");
+        };
+    }
+}

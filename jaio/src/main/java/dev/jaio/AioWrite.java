@@ -1,0 +1,86 @@
+package dev.jaio;
+
+import dev.jaio.internal.OpKind;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * {@code aio_write}: writes the bytes of {@code buf}, a native segment, to {@code fd} at
+ * {@code offset}. {@link #aioReturn()} gives how many bytes were written.
+ *
+ * {@snippet :
+ * AioWrite w = AioWrite.of(f.fd(), 2, "CDEF".getBytes(), 0, SigevNotify.none());
+ * Aio.lioListio(LioMode.LIO_WAIT, List.of(w), SigevNotify.none());
+ * long n = w.aioReturn();          // 4
+ * }
+ *
+ * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_write.html">aio_write</a>
+ */
+public final class AioWrite extends ControlBlock implements Aio {
+
+    /** A write on the {@linkplain AioEngine#defaultEngine() default engine}. */
+    public AioWrite(int fd, long offset, MemorySegment buf, int priority, SigevNotify notify) {
+        this(defaultEngine(), fd, offset, buf, priority, notify);
+    }
+
+    /**
+     * A write on {@code engine}.
+     *
+     * @throws IllegalArgumentException if {@code buf} is a heap segment
+     */
+    public AioWrite(AioEngine engine, int fd, long offset, MemorySegment buf, int priority, SigevNotify notify) {
+        super(engine, OpKind.WRITE, fd, priority, null, notify);
+        op.setBuffer(checkBuffer(buf, false));
+        op.setOffset(offset);
+    }
+
+    /**
+     * A write of a copy of {@code data} (in native memory the block owns and frees on close), on
+     * the default engine.
+     */
+    public static AioWrite of(int fd, long offset, byte[] data, int priority, SigevNotify notify) {
+        return of(defaultEngine(), fd, offset, data, priority, notify);
+    }
+
+    /** A write of a copy of {@code data}, on {@code engine}; see {@link #of(int, long, byte[], int, SigevNotify)}. */
+    public static AioWrite of(AioEngine engine, int fd, long offset, byte[] data, int priority, SigevNotify notify) {
+        Objects.requireNonNull(data, "data");
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment copy = arena.allocate(Math.max(1, data.length), 16).asSlice(0, data.length);
+            MemorySegment.copy(data, 0, copy, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, data.length);
+            AioWrite w = new AioWrite(engine, fd, offset, copy, priority, notify);
+            w.op.own(arena);
+            return w;
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** The file offset ({@code aio_offset}). */
+    public long offset() {
+        return op.offset();
+    }
+
+    /** The length ({@code aio_nbytes}): {@code buffer().byteSize()}. */
+    public long nbytes() {
+        return op.buffer().byteSize();
+    }
+
+    /** The buffer written from. */
+    public MemorySegment buffer() {
+        return op.buffer();
+    }
+
+    /** Re-aims an idle block at another offset. @throws IllegalStateException while in progress */
+    public void setOffset(long offset) {
+        setOffsetChecked(offset);
+    }
+
+    /** Re-aims an idle block at another buffer. @throws IllegalStateException while in progress */
+    public void setBuffer(MemorySegment buf) {
+        setBufferChecked(buf, false);
+    }
+}

@@ -1,0 +1,536 @@
+package dev.jaio.internal;
+
+import dev.jaio.Aio;
+import dev.jaio.AioCancelStat;
+import dev.jaio.AioEngine;
+import dev.jaio.AioException;
+import dev.jaio.AioFsyncMode;
+import dev.jaio.Errno;
+import dev.jaio.LioMode;
+import dev.jaio.SigevNotify;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * What every engine shares: validation of lists, partial submission, waiting with interrupts and
+ * timeouts, orphaned operations, and closing. An engine adds only how to start, poll, cancel and
+ * wait for its operations (the abstract methods here and in {@link Operation}).
+ *
+ * <p><b>The gate.</b> Native state of operations is freed when the engine closes, so every call
+ * that touches it runs between {@link #enter()} and {@link #exit()}; {@link #close()} shuts the
+ * gate, waits until nobody is inside, cancels and drains what is in flight, and only then frees.
+ *
+ * <p><b>Waiting.</b> Waits run in slices of at most {@link #WAIT_SLICE_NANOS}: between slices the
+ * waiter checks {@code Thread.interrupt()} and its deadline. An engine that waits in native code
+ * (posix: {@code aio_suspend}) therefore notices an interrupt within one slice; engines that park
+ * in Java are woken at once.
+ *
+ * <p>Thread-safe: any number of threads may submit and wait at once.
+ */
+public abstract class AbstractEngine implements AioEngine {
+    /** POSIX {@code AIO_PRIO_DELTA_MAX} on Linux: priorities are {@code 0..20}. */
+    public static final int AIO_PRIO_DELTA_MAX = 20;
+    /** Longest uninterrupted wait; bounds how late an interrupt or a closing engine is noticed. */
+    protected static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    private static final System.Logger LOG = System.getLogger("dev.jaio");
+    private static final AtomicLong LIST_STAMPS = new AtomicLong();
+
+    private final String name;
+    private final boolean processWide;
+    private final AtomicInteger inside = new AtomicInteger();
+    private volatile boolean closed;
+    private final Set<Operation> live = ConcurrentHashMap.newKeySet();
+    private final List<Operation> orphans = new ArrayList<>();
+    private Thread orphanReaper;
+
+    protected AbstractEngine(String name, boolean processWide) {
+        this.name = name;
+        this.processWide = processWide;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "AioEngine[" + name + (processWide ? ", default" : "") + (closed ? ", closed" : "") + "]";
+    }
+
+    // ---------------------------------------------------------------- creating operations
+
+    /** Creates the operation for a new control block; {@code IllegalStateException} once closed. */
+    public final Operation create(OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
+        requireOpen();
+        Operation op = newOperation(kind, fd, priority, mode, notify);
+        live.add(op);
+        if (closed) {
+            op.closeAs("its engine was closed");
+            requireOpen();
+        }
+        return op;
+    }
+
+    final void forget(Operation op) {
+        live.remove(op);
+    }
+
+    // ---------------------------------------------------------------- the gate
+
+    /** Enters the gate before touching native state; {@code IllegalStateException} once closed. */
+    protected final void enter() {
+        inside.incrementAndGet();
+        if (closed) {
+            inside.decrementAndGet();
+            throw closedException();
+        }
+    }
+
+    /** Leaves the gate. */
+    protected final void exit() {
+        inside.decrementAndGet();
+    }
+
+    public final boolean isClosed() {
+        return closed;
+    }
+
+    final void requireOpen() {
+        if (closed) {
+            throw closedException();
+        }
+    }
+
+    private IllegalStateException closedException() {
+        return new IllegalStateException("the " + name + " engine is closed; blocks created for it cannot be used"
+                + " any more: create blocks for an open engine");
+    }
+
+    // ---------------------------------------------------------------- lio_listio
+
+    @Override
+    public final void lioListio(LioMode mode, List<? extends Aio> list, SigevNotify notify) throws AioException {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(list, "list");
+        SigevNotify listNotify = notify == null ? SigevNotify.none() : notify;
+        requireOpen();
+        int n = list.size();
+        WaitScratch scratch = WaitScratch.current(n);
+        Operation[] ops = scratch.ops;
+        Operation[] queued = scratch.queued;
+        try {
+            validateList(list, ops, n);
+            int good = 0;
+            int rejected = 0;
+            for (int i = 0; i < n; i++) {
+                Operation op = ops[i];
+                if (!op.validPriority()) {
+                    op.rejected(Errno.EINVAL.code());
+                    rejected++;
+                } else if (op.beginForList()) {
+                    queued[good++] = op;
+                } else {
+                    for (int j = 0; j < good; j++) {
+                        queued[j].notQueued(0);
+                    }
+                    throw new IllegalStateException(op.describe() + " was submitted by another thread while this"
+                            + " list was being submitted; nothing of the list was submitted");
+                }
+            }
+            int r;
+            enter();
+            try {
+                r = startList(queued, good, mode, listNotify);
+            } catch (RuntimeException | Error e) {
+                for (int j = 0; j < good; j++) {
+                    queued[j].notQueued(0);
+                }
+                throw e;
+            } finally {
+                exit();
+            }
+            int stillQueued = compact(queued, good);
+            boolean partial = rejected > 0 || stillQueued < good || r < 0;
+            String call = "lio_listio(" + mode + ", " + n + (n == 1 ? " operation)" : " operations)");
+            if (mode == LioMode.LIO_NOWAIT) {
+                if (partial) {
+                    int errno = rejected > 0 ? Errno.EINVAL.code() : r < 0 ? -r : Errno.EAGAIN.code();
+                    throw Failures.list(call, errno, notQueuedDetail(list, ops, n), notQueued(list, ops, n));
+                }
+                return;
+            }
+            awaitAll(queued, stillQueued, call);
+            int failed = 0;
+            String firstFailure = null;
+            for (int i = 0; i < stillQueued; i++) {
+                long res = queued[i].poll();
+                if (res < 0) {
+                    failed++;
+                    if (firstFailure == null) {
+                        firstFailure = queued[i].describe() + ": " + Failures.text((int) -res);
+                    }
+                }
+            }
+            if (partial || failed > 0) {
+                String detail = notQueuedDetail(list, ops, n);
+                if (failed > 0) {
+                    detail = failed + " operation" + (failed == 1 ? "" : "s") + " failed (first: " + firstFailure
+                            + "); check error() of each" + (detail.isEmpty() ? "" : "; " + detail);
+                }
+                throw Failures.list(call, Errno.EIO.code(), detail, notQueued(list, ops, n));
+            }
+        } finally {
+            scratch.clear(n);
+        }
+    }
+
+    private void validateList(List<? extends Aio> list, Operation[] ops, int n) {
+        long stamp = LIST_STAMPS.incrementAndGet();
+        for (int i = 0; i < n; i++) {
+            Operation op = OperationAccess.of(list.get(i));
+            if (op.engine != this) {
+                throw new IllegalArgumentException("list element " + i + " (" + op.describe() + ") belongs to the "
+                        + op.engine.name + " engine, not to " + name + ": blocks of one list must share one engine");
+            }
+            if (op.kind == OpKind.FSYNC) {
+                throw new IllegalArgumentException("list element " + i + " is an AioFsync: POSIX lio_listio has no"
+                        + " fsync opcode; submit() it on its own after the writes it must cover");
+            }
+            if (op.kind.vectored() && !supportsVectored()) {
+                throw vectoredUnsupported();
+            }
+            op.requireOpen();
+            if (op.inProgress()) {
+                throw new IllegalStateException("list element " + i + " (" + op.describe() + ") is already in"
+                        + " progress: aioReturn() it first; nothing of the list was submitted");
+            }
+            if (op.listStamp == stamp) {
+                throw new IllegalArgumentException("list element " + i + " (" + op.describe() + ") appears twice in"
+                        + " the list; a control block can be queued only once at a time");
+            }
+            op.listStamp = stamp;
+            ops[i] = op;
+        }
+    }
+
+    /** Drops the operations the engine marked not queued, keeping order; returns how many remain. */
+    private static int compact(Operation[] queued, int n) {
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (queued[i].inProgress()) {
+                queued[k++] = queued[i];
+            }
+        }
+        for (int i = k; i < n; i++) {
+            queued[i] = null;
+        }
+        return k;
+    }
+
+    private static List<Aio> notQueued(List<? extends Aio> list, Operation[] ops, int n) {
+        List<Aio> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (!ops[i].inProgress()) {
+                out.add(list.get(i));
+            }
+        }
+        return out;
+    }
+
+    private static String notQueuedDetail(List<? extends Aio> list, Operation[] ops, int n) {
+        StringBuilder s = new StringBuilder();
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            if (!ops[i].inProgress()) {
+                if (count++ < 3) {
+                    s.append(count == 1 ? "" : ", ").append(ops[i].describe()).append(": ").append(ops[i].error());
+                }
+            }
+        }
+        if (count == 0) {
+            return "";
+        }
+        return count + " not queued (" + s + (count > 3 ? ", ..." : "")
+                + "): fix them and submit AioException.notQueued() again";
+    }
+
+    // ---------------------------------------------------------------- aio_suspend and waiting
+
+    @Override
+    public final boolean aioSuspend(List<? extends Aio> list, Duration timeout) throws AioException {
+        Objects.requireNonNull(list, "list");
+        int n = list.size();
+        if (n == 0) {
+            throw new IllegalArgumentException("aioSuspend needs at least one control block to wait for");
+        }
+        long deadline = deadline(timeout);
+        WaitScratch scratch = WaitScratch.current(n);
+        Operation[] ops = scratch.ops;
+        try {
+            for (int i = 0; i < n; i++) {
+                Operation op = OperationAccess.of(list.get(i));
+                if (op.engine != this) {
+                    throw new IllegalArgumentException("aioSuspend: list element " + i + " belongs to the "
+                            + op.engine.name + " engine, not to " + name);
+                }
+                ops[i] = op;
+            }
+            return awaitAny(ops, 0, n, deadline, true, "aio_suspend(" + n + " operations)");
+        } finally {
+            scratch.clear(n);
+        }
+    }
+
+    private static long deadline(Duration timeout) {
+        if (timeout == null) {
+            return Long.MAX_VALUE;
+        }
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout " + timeout + " is negative; use Duration.ZERO to poll");
+        }
+        long now = System.nanoTime();
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+        return now + nanos < now ? Long.MAX_VALUE : now + nanos;
+    }
+
+    /**
+     * Waits until one of {@code ops[from..from+count)} is complete (or not in progress); false at
+     * the deadline. Throws EINTR on interrupt when {@code interruptible}.
+     */
+    final boolean awaitAny(Operation[] ops, int from, int count, long deadline, boolean interruptible,
+                           String call) throws AioException {
+        while (true) {
+            for (int i = from; i < from + count; i++) {
+                if (!ops[i].inProgress() || ops[i].poll() != Operation.PENDING) {
+                    return true;
+                }
+            }
+            if (interruptible && Thread.currentThread().isInterrupted()) {
+                throw Failures.interrupted(call);
+            }
+            long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            enter();
+            try {
+                awaitSlice(ops, from, count, Math.min(left, WAIT_SLICE_NANOS));
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    /** Waits until every one of {@code ops[0..n)} is complete, the last first (the usual finishing order). */
+    final void awaitAll(Operation[] ops, int n, String call) throws AioException {
+        for (int last = n - 1; last >= 0; ) {
+            if (!ops[last].inProgress() || ops[last].poll() != Operation.PENDING) {
+                last--;
+            } else {
+                awaitAny(ops, last, 1, Long.MAX_VALUE, true, call);
+            }
+        }
+    }
+
+    /** Waits for one operation to complete, ignoring interrupts (they are kept for the caller). */
+    final void awaitUninterruptibly(Operation op) {
+        Operation[] one = {op};
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (op.inProgress() && op.poll() == Operation.PENDING) {
+                enter();
+                try {
+                    awaitSlice(one, 0, 1, WAIT_SLICE_NANOS);
+                } finally {
+                    exit();
+                }
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- cancel
+
+    @Override
+    public final AioCancelStat aioCancelAll(int fd) throws AioException {
+        int r;
+        enter();
+        try {
+            r = cancelAllNative(fd);
+        } finally {
+            exit();
+        }
+        if (r < 0) {
+            throw Failures.call("aio_cancel(fd=" + fd + ", NULL)", -r);
+        }
+        return cancelStat(r);
+    }
+
+    static AioCancelStat cancelStat(int r) {
+        return switch (r) {
+            case 0 -> AioCancelStat.AIO_CANCELED;
+            case 1 -> AioCancelStat.AIO_NOTCANCELED;
+            case 2 -> AioCancelStat.AIO_ALLDONE;
+            default -> throw new IllegalStateException("aio_cancel returned " + r + ", which POSIX does not define");
+        };
+    }
+
+    // ---------------------------------------------------------------- orphans
+
+    /**
+     * Keeps an operation whose block became unreachable while its I/O runs, until the I/O ends;
+     * then frees it. A reaper thread exists only while there are orphans.
+     */
+    final void adoptOrphan(Operation op) {
+        synchronized (orphans) {
+            orphans.add(op);
+            if (orphanReaper == null) {
+                orphanReaper = Thread.ofPlatform().daemon().name("jaio-" + name + "-orphans").start(this::reapOrphans);
+            }
+        }
+    }
+
+    private void reapOrphans() {
+        while (true) {
+            Operation[] pending;
+            synchronized (orphans) {
+                orphans.removeIf(op -> {
+                    if (closed || !op.inProgress() || op.poll() != Operation.PENDING) {
+                        op.closeAs("it became unreachable");
+                        return true;
+                    }
+                    return false;
+                });
+                if (orphans.isEmpty()) {
+                    orphanReaper = null;
+                    return;
+                }
+                pending = orphans.toArray(Operation[]::new);
+            }
+            try {
+                enter();
+            } catch (IllegalStateException engineClosed) {
+                continue;
+            }
+            try {
+                awaitSlice(pending, 0, pending.length, TimeUnit.MILLISECONDS.toNanos(100));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "jaio: waiting for unreachable operations failed", e);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            } finally {
+                exit();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- close
+
+    /**
+     * Cancels every operation in flight, waits for all of them, frees every block's native state,
+     * then releases the engine's own resources. Blocks of a closed engine throw
+     * {@code IllegalStateException}. The default engine cannot be closed.
+     */
+    @Override
+    public final void close() {
+        if (processWide) {
+            throw new IllegalStateException("the default engine (" + name + ") lives as long as the process and"
+                    + " cannot be closed; close only engines you opened with AioEngine.open");
+        }
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        while (inside.get() != 0) {
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+        }
+        List<Operation> inFlight = new ArrayList<>();
+        for (Operation op : live) {
+            if (op.inProgress() && op.storedResult() == Operation.PENDING && pollUnguarded(op) == Operation.PENDING) {
+                inFlight.add(op);
+                cancelNativeUnguarded(op);
+            }
+        }
+        Operation[] one = new Operation[1];
+        for (Operation op : inFlight) {
+            one[0] = op;
+            while (pollUnguarded(op) == Operation.PENDING) {
+                awaitSlice(one, 0, 1, WAIT_SLICE_NANOS);
+            }
+        }
+        for (Operation op : live) {
+            op.closeAs("its engine was closed");
+        }
+        closeNative();
+    }
+
+    private static long pollUnguarded(Operation op) {
+        long r = op.storedResult();
+        return r != Operation.PENDING ? r : op.pollNative();
+    }
+
+    private static void cancelNativeUnguarded(Operation op) {
+        op.cancelNative();
+    }
+
+    // ---------------------------------------------------------------- engine hooks
+
+    /** The operation for a new block of this engine. */
+    protected abstract Operation newOperation(OpKind kind, int fd, int priority, AioFsyncMode mode,
+                                              SigevNotify notify);
+
+    /** Whether {@code AioReadv}/{@code AioWritev} work here. */
+    protected abstract boolean supportsVectored();
+
+    /** The exception for vectored I/O on an engine without it. */
+    protected UnsupportedOperationException vectoredUnsupported() {
+        return new UnsupportedOperationException("the " + name + " engine has no vectored I/O (AioReadv/AioWritev);"
+                + " use AioEngine.open(\"io_uring\") or AioEngine.open(\"threads\")");
+    }
+
+    /**
+     * Starts {@code ops[0..n)} (all validated and in progress) as one list; {@code notify} must
+     * fire once when all queued ones completed (at once when none was queued, even with
+     * {@code n == 0}). Operations that could not be queued are marked with
+     * {@link Operation#notQueued(int)}. Returns 0 or the list call's {@code -errno}.
+     */
+    protected abstract int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify);
+
+    /**
+     * Waits up to {@code nanos} or until one of {@code ops[from..from+count)} may have completed,
+     * whichever comes first; may return early. Called inside the gate, or by {@link #close()}.
+     */
+    protected abstract void awaitSlice(Operation[] ops, int from, int count, long nanos);
+
+    /** {@code aio_cancel(fd, NULL)}: 0, 1, 2 as {@link AioCancelStat}'s order, or {@code -errno}. */
+    protected abstract int cancelAllNative(int fd);
+
+    /** Frees the engine's own resources after every operation was drained and freed. */
+    protected abstract void closeNative();
+
+    protected static void markNotQueued(Operation op, int errno) {
+        op.notQueued(errno);
+    }
+}

@@ -1,0 +1,468 @@
+package dev.jaio.internal;
+
+import dev.jaio.AioCancelStat;
+import dev.jaio.AioException;
+import dev.jaio.AioFsyncMode;
+import dev.jaio.Errno;
+import dev.jaio.SigevNotify;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The engine-side state of one control block, and the one place where the POSIX life cycle of
+ * a block is kept, for every engine:
+ * <pre>
+ *   IDLE --submit ok--&gt; IN_PROGRESS --(I/O completes: result set)--&gt; aioReturn --&gt; IDLE
+ *     |  \--submit fails: idle, error() = why                                  |
+ *     +--close / engine close / unreachable and done--&gt; CLOSED &lt;---------------+
+ * </pre>
+ * {@code IN_PROGRESS} lasts from a successful submit until {@link #aioReturn()}, as nix's
+ * {@code in_progress} does; inside it, {@link #poll()} tells whether the I/O itself has
+ * completed ({@link #PENDING} until then).
+ *
+ * <p>An engine subclasses this to hold its native state (an {@code aiocb}, iovecs) and implements
+ * the hooks: {@link #startSingle()}, {@link #pollNative()}, {@link #cancelNative()},
+ * {@link #freeNative()}. Engines that learn of completions in Java (io_uring, threads) call
+ * {@link #complete(long)}; the posix engine asks libc in {@link #pollNative()}.
+ *
+ * <p>Threads: a block is driven by one thread at a time (like a C {@code aiocb}), but
+ * {@link #error()}, {@link #inProgress()} and {@link #poll()} may be called from any thread,
+ * and completions arrive on engine threads; the phase and the result are volatile, and the
+ * transitions that must not race (submit, free) use a compare-and-set or a lock.
+ */
+public abstract class Operation {
+    /** {@link #poll()} while the I/O has not completed. */
+    public static final long PENDING = Long.MIN_VALUE;
+
+    private static final int IDLE = 0, IN_PROGRESS = 1, CLOSED = 2;
+    private static final VarHandle PHASE;
+
+    static {
+        try {
+            PHASE = MethodHandles.lookup().findVarHandle(Operation.class, "phase", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    protected final AbstractEngine engine;
+    protected final OpKind kind;
+    protected final int fd;
+    protected final int priority;
+    protected final AioFsyncMode fsyncMode;
+
+    protected long offset;
+    protected MemorySegment buffer;
+    protected MemorySegment[] buffers;
+    protected SigevNotify notify;
+
+    private volatile int phase = IDLE;
+    private volatile long result = PENDING;
+    private volatile int idleErrno;
+    private volatile String closedBecause;
+    private boolean freed;
+    /** Stamp of the last list call that saw this operation; finds duplicates without allocating. */
+    long listStamp;
+    /** Data the block owns ({@code AioWrite.of}), freed with the operation. */
+    private AutoCloseable owned;
+
+    protected Operation(AbstractEngine engine, OpKind kind, int fd, int priority, AioFsyncMode fsyncMode,
+                        SigevNotify notify) {
+        this.engine = engine;
+        this.kind = kind;
+        this.fd = fd;
+        this.priority = priority;
+        this.fsyncMode = fsyncMode;
+        this.notify = notify == null ? SigevNotify.none() : notify;
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    public final AbstractEngine engine() {
+        return engine;
+    }
+
+    public final OpKind kind() {
+        return kind;
+    }
+
+    public final int fd() {
+        return fd;
+    }
+
+    public final int priority() {
+        return priority;
+    }
+
+    public final AioFsyncMode fsyncMode() {
+        return fsyncMode;
+    }
+
+    public final long offset() {
+        return offset;
+    }
+
+    public final MemorySegment buffer() {
+        return buffer;
+    }
+
+    public final MemorySegment[] buffers() {
+        return buffers;
+    }
+
+    public final SigevNotify sigevNotify() {
+        return notify;
+    }
+
+    /** Bytes asked for: the buffer's size, the sum of the vectored buffers, 0 for fsync. */
+    public final long nbytes() {
+        if (buffer != null) {
+            return buffer.byteSize();
+        }
+        long n = 0;
+        if (buffers != null) {
+            for (MemorySegment b : buffers) {
+                n += b.byteSize();
+            }
+        }
+        return n;
+    }
+
+    /** From a successful submit until {@link #aioReturn()}. */
+    public final boolean inProgress() {
+        return phase == IN_PROGRESS;
+    }
+
+    /** Whether the block was closed, by its owner or by its engine. */
+    public final boolean isClosed() {
+        return phase == CLOSED;
+    }
+
+    // ---------------------------------------------------------------- re-aiming (idle only)
+
+    public final void setOffset(long offset) {
+        requireIdle("setOffset");
+        this.offset = offset;
+    }
+
+    public final void setBuffer(MemorySegment buffer) {
+        requireIdle("setBuffer");
+        this.buffer = buffer;
+    }
+
+    public final void setBuffers(MemorySegment[] buffers) {
+        requireIdle("setBuffers");
+        this.buffers = buffers;
+    }
+
+    public final void setNotify(SigevNotify notify) {
+        requireIdle("setSigevNotify");
+        SigevNotify old = this.notify;
+        this.notify = notify == null ? SigevNotify.none() : notify;
+        onNotifyChanged(old);
+    }
+
+    /** Lets the operation own memory (such as {@code AioWrite.of}'s copy) until it is freed. */
+    public final void own(AutoCloseable resource) {
+        this.owned = resource;
+    }
+
+    // ---------------------------------------------------------------- the life cycle
+
+    /** {@code aio_read}/{@code aio_write}/{@code aio_fsync}...: see {@code Aio.submit()}. */
+    public final void submit() throws AioException {
+        requireOpen();
+        if (kind.vectored() && !engine.supportsVectored()) {
+            throw engine.vectoredUnsupported();
+        }
+        if (!PHASE.compareAndSet(this, IDLE, IN_PROGRESS)) {
+            throw new IllegalStateException(describe() + " is already in progress: wait for it (Aio.aioSuspend or"
+                    + " error() until not EINPROGRESS), then call aioReturn() before submitting it again");
+        }
+        if (!validPriority()) {
+            phase = IDLE;
+            idleErrno = Errno.EINVAL.code();
+            throw Failures.operation(this, Errno.EINVAL.code(), "priority " + priority + " is outside 0.."
+                    + AbstractEngine.AIO_PRIO_DELTA_MAX + " (AIO_PRIO_DELTA_MAX)");
+        }
+        result = PENDING;
+        int r;
+        engine.enter();
+        try {
+            r = startSingle();
+        } catch (RuntimeException | Error e) {
+            phase = IDLE;
+            throw e;
+        } finally {
+            engine.exit();
+        }
+        if (r < 0) {
+            phase = IDLE;
+            idleErrno = -r;
+            throw Failures.operation(this, -r, null);
+        }
+    }
+
+    /** {@code aio_error}: see {@code Aio.error()}. */
+    public final Errno error() {
+        int p = phase;
+        if (p == CLOSED) {
+            throw closed();
+        }
+        if (p == IDLE) {
+            return Errno.of(idleErrno);
+        }
+        long r = poll();
+        if (r == PENDING) {
+            return Errno.EINPROGRESS;
+        }
+        return r >= 0 ? Errno.SUCCESS : Errno.of((int) -r);
+    }
+
+    /** {@code aio_return}: see {@code Aio.aioReturn()}. */
+    public final long aioReturn() throws AioException {
+        int p = phase;
+        if (p == CLOSED) {
+            throw closed();
+        }
+        if (p == IDLE) {
+            throw new IllegalStateException(describe() + " is not in progress: aioReturn() finishes a submitted"
+                    + " operation once, and this one " + (idleErrno == 0 ? "was never submitted or was already returned"
+                    : "failed to submit with " + Errno.of(idleErrno) + "; fix it and submit() again"));
+        }
+        long r = poll();
+        if (r == PENDING) {
+            throw new IllegalStateException(describe() + " is still in progress: wait until error() is no longer"
+                    + " EINPROGRESS (or use Aio.aioSuspend) before calling aioReturn()");
+        }
+        engine.enter();
+        try {
+            onReturned();
+        } finally {
+            engine.exit();
+        }
+        idleErrno = r < 0 ? (int) -r : 0;
+        result = PENDING;
+        phase = IDLE;
+        if (r < 0) {
+            throw Failures.operation(this, (int) -r, null);
+        }
+        return r;
+    }
+
+    /** {@code aio_cancel(fd, this)}: see {@code Aio.cancel()}. */
+    public final AioCancelStat cancel() throws AioException {
+        int p = phase;
+        if (p == CLOSED) {
+            throw closed();
+        }
+        if (p == IDLE || poll() != PENDING) {
+            return AioCancelStat.AIO_ALLDONE;
+        }
+        int r;
+        engine.enter();
+        try {
+            r = cancelNative();
+        } finally {
+            engine.exit();
+        }
+        if (r < 0) {
+            throw Failures.call("aio_cancel(fd=" + fd + ", " + describe() + ")", -r);
+        }
+        return AbstractEngine.cancelStat(r);
+    }
+
+    /**
+     * The I/O's outcome: {@link #PENDING}, bytes transferred ({@code >= 0}), or {@code -errno}.
+     * Only meaningful while {@link #inProgress()}.
+     */
+    public final long poll() {
+        long r = result;
+        if (r != PENDING || phase != IN_PROGRESS) {
+            return r;
+        }
+        engine.enter();
+        try {
+            return pollNative();
+        } finally {
+            engine.exit();
+        }
+    }
+
+    /** The result without asking the engine: what {@link #complete(long)} or a poll stored. */
+    protected final long storedResult() {
+        return result;
+    }
+
+    /**
+     * Records the I/O's outcome ({@code >= 0} bytes or {@code -errno}); the engine then wakes
+     * whoever waits for it. Called once per submission, by the engine, from any thread.
+     */
+    protected final void complete(long r) {
+        result = r;
+    }
+
+    /**
+     * {@code close()}: if the I/O is still running, cancel it and wait for it, uninterruptibly,
+     * then free; afterwards nothing touches the block's memory or buffers again.
+     */
+    public final void close() {
+        if (phase == CLOSED) {
+            return;
+        }
+        if (phase == IN_PROGRESS && !engine.isClosed()) {
+            try {
+                if (poll() == PENDING) {
+                    engine.enter();
+                    try {
+                        cancelNative();
+                    } finally {
+                        engine.exit();
+                    }
+                    engine.awaitUninterruptibly(this);
+                }
+                engine.enter();
+                try {
+                    onReturned();
+                } finally {
+                    engine.exit();
+                }
+            } catch (IllegalStateException engineClosedMeanwhile) {
+                // The engine closed while we waited: it cancelled, drained and freed everything.
+            }
+        }
+        closeAs("it was closed");
+    }
+
+    /**
+     * Cleaner action for a block that became unreachable: free now if nothing runs, else hand
+     * the operation to the engine, which keeps it (and so its buffers) alive until the I/O ends.
+     */
+    final void unreachable() {
+        if (phase == CLOSED) {
+            return;
+        }
+        if (phase == IN_PROGRESS && !engine.isClosed() && poll() == PENDING) {
+            engine.adoptOrphan(this);
+            return;
+        }
+        closeAs("it became unreachable");
+    }
+
+    /** Marks the operation closed and frees its native state, exactly once. */
+    final void closeAs(String because) {
+        synchronized (this) {
+            if (freed) {
+                return;
+            }
+            freed = true;
+            closedBecause = because;
+            phase = CLOSED;
+        }
+        try {
+            freeNative();
+        } finally {
+            engine.forget(this);
+            if (owned != null) {
+                try {
+                    owned.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("freeing the data of " + describe() + " failed", e);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers for the shared list code
+
+    final boolean validPriority() {
+        return priority >= 0 && priority <= AbstractEngine.AIO_PRIO_DELTA_MAX;
+    }
+
+    /** Moves an idle operation into progress for a list; false if it was not idle. */
+    final boolean beginForList() {
+        if (!PHASE.compareAndSet(this, IDLE, IN_PROGRESS)) {
+            return false;
+        }
+        result = PENDING;
+        return true;
+    }
+
+    /** Marks a list member that the engine could not queue: idle again, error() says why. */
+    final void notQueued(int errno) {
+        idleErrno = errno;
+        phase = IDLE;
+    }
+
+    /** A list member that was never handed to the engine (it failed validation). */
+    final void rejected(int errno) {
+        idleErrno = errno;
+    }
+
+    final void requireIdle(String what) {
+        int p = phase;
+        if (p == CLOSED) {
+            throw closed();
+        }
+        if (p == IN_PROGRESS) {
+            throw new IllegalStateException(what + " is not allowed while " + describe() + " is in progress:"
+                    + " call it after aioReturn()");
+        }
+    }
+
+    final void requireOpen() {
+        if (phase == CLOSED) {
+            throw closed();
+        }
+    }
+
+    private IllegalStateException closed() {
+        return new IllegalStateException(describe() + " is closed (" + closedBecause + "); create a new control block");
+    }
+
+    /** {@code "aio_read(fd=5, offset=2, nbytes=4)"}: how messages name this operation. */
+    public final String describe() {
+        StringBuilder s = new StringBuilder(kind.cName()).append("(fd=").append(fd);
+        if (kind.transfers()) {
+            s.append(", offset=").append(offset).append(", nbytes=").append(nbytes());
+        } else {
+            s.append(", mode=").append(fsyncMode);
+        }
+        if (priority != 0) {
+            s.append(", priority=").append(priority);
+        }
+        return s.append(')').toString();
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    // ---------------------------------------------------------------- engine hooks
+
+    /** Starts this one operation: 0, or {@code -errno} if it could not be queued. */
+    protected abstract int startSingle();
+
+    /**
+     * Asks the engine whether the I/O completed: {@link #PENDING}, or the result, which the
+     * implementation also records with {@link #complete(long)}. Called only while in progress and
+     * no result is stored yet.
+     */
+    protected abstract long pollNative();
+
+    /** {@code aio_cancel} for this operation: 0 canceled, 1 not canceled, 2 all done, or {@code -errno}. */
+    protected abstract int cancelNative();
+
+    /** The operation was returned (or is being closed after completing); libc wants {@code aio_return}. */
+    protected void onReturned() {
+    }
+
+    /** The notification changed while idle; an engine that encodes it natively re-encodes it. */
+    protected void onNotifyChanged(SigevNotify old) {
+    }
+
+    /** Frees the native state; called once, when no I/O can touch it any more. */
+    protected abstract void freeNative();
+}

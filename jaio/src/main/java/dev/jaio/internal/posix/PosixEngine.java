@@ -1,0 +1,116 @@
+package dev.jaio.internal.posix;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+
+import dev.jaio.AioFsyncMode;
+import dev.jaio.LioMode;
+import dev.jaio.SigevNotify;
+import dev.jaio.internal.AbstractEngine;
+import dev.jaio.internal.OpKind;
+import dev.jaio.internal.Operation;
+import dev.jaio.internal.ffi.CallState;
+import dev.jaio.internal.ffi.PosixAio;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The engine "posix": the C library's own POSIX AIO ({@code aio_read}, {@code lio_listio}, ...),
+ * the faithful reference for every other engine's semantics.
+ *
+ * <p>On Linux this is glibc's user-space implementation: a pool of threads, at most one per
+ * descriptor, running {@code pread}/{@code pwrite}; so operations on one descriptor run one after
+ * another, whatever the queue depth. Use it where libc's behaviour is what you want to match;
+ * io_uring or threads are faster.
+ *
+ * <p><b>How completions are seen.</b> The engine never asks libc for a notification of its own:
+ * {@code error()} and waits ask libc directly ({@code aio_error}, {@code aio_suspend}), and the
+ * notifications the user chose are libc's (a list's {@code sigevent} and each aiocb's). Lists are
+ * always submitted with {@code LIO_NOWAIT}; {@code LIO_WAIT} then waits in {@code aio_suspend} on
+ * the last operation not yet complete, in slices so that {@code Thread.interrupt()} is honoured
+ * (within {@link AbstractEngine#WAIT_SLICE_NANOS}). Waiting happens in native code here, so a
+ * virtual thread that waits on this engine pins its carrier for up to one slice at a time.
+ *
+ * <p>Thread-safe.
+ */
+public final class PosixEngine extends AbstractEngine {
+    private static final ThreadLocal<MemorySegment> LIST_SIGEVENT =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(PosixAio.SIGEVENT));
+
+    /** Opens a posix engine; {@code processWide} for the default engine, which refuses to close. */
+    public PosixEngine(boolean processWide) {
+        super("posix", processWide);
+        dev.jaio.internal.ffi.NativeAccess.ensureEnabled();
+    }
+
+    @Override
+    protected Operation newOperation(OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
+        return new PosixOperation(this, kind, fd, priority, mode, notify);
+    }
+
+    @Override
+    protected boolean supportsVectored() {
+        return false;
+    }
+
+    @Override
+    protected UnsupportedOperationException vectoredUnsupported() {
+        return new UnsupportedOperationException("the posix engine has no vectored I/O: glibc implements no"
+                + " aio_readv/aio_writev; use AioEngine.open(\"io_uring\") or AioEngine.open(\"threads\"),"
+                + " or one AioRead/AioWrite per buffer");
+    }
+
+    @Override
+    protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
+        MemorySegment list = CallState.current().pointers(Math.max(n, 1));
+        for (int i = 0; i < n; i++) {
+            PosixOperation op = (PosixOperation) ops[i];
+            op.prepareTransfer(op.kind() == OpKind.READ ? PosixAio.LIO_READ : PosixAio.LIO_WRITE);
+            op.markUnqueued();
+            list.setAtIndex(ADDRESS, i, op.aiocb);
+        }
+        MemorySegment sigevent = LIST_SIGEVENT.get();
+        long token = Sigevents.encode(notify, sigevent, true);
+        int r = PosixAio.lioListio(PosixAio.LIO_NOWAIT, list, n, sigevent);
+        if (r < 0) {
+            int unqueued = 0;
+            for (int i = 0; i < n; i++) {
+                PosixOperation op = (PosixOperation) ops[i];
+                int errno = op.notQueuedErrno();
+                if (errno != 0) {
+                    op.submissionFailed();
+                    markNotQueued(op, errno);
+                    unqueued++;
+                }
+            }
+            if (unqueued == n && token != 0) {
+                // glibc fires the list notification itself when it queued nothing; nothing to undo.
+                assert true;
+            }
+        }
+        return r;
+    }
+
+    @Override
+    protected void awaitSlice(Operation[] ops, int from, int count, long nanos) {
+        MemorySegment list = CallState.current().pointers(count);
+        for (int i = 0; i < count; i++) {
+            list.setAtIndex(ADDRESS, i, ((PosixOperation) ops[from + i]).aiocb);
+        }
+        int r = PosixAio.aioSuspend(list, count, nanos);
+        // 0: one completed; -EAGAIN: the slice elapsed; -EINTR: a signal arrived. The caller
+        // re-checks every operation in all three cases. Anything else is a bug in the list.
+        if (r < 0 && r != -dev.jaio.Errno.EAGAIN.code() && r != -dev.jaio.Errno.EINTR.code()) {
+            throw new IllegalStateException("aio_suspend failed: " + dev.jaio.internal.Failures.text(-r));
+        }
+    }
+
+    @Override
+    protected int cancelAllNative(int fd) {
+        return PosixAio.aioCancel(fd, MemorySegment.NULL);
+    }
+
+    @Override
+    protected void closeNative() {
+        // glibc's thread pool is process-wide and retires idle threads by itself.
+    }
+}

@@ -1,0 +1,171 @@
+package dev.jaio.internal.posix;
+
+import static dev.jaio.internal.ffi.PosixAio.AIOCB_SIZE;
+import static dev.jaio.internal.ffi.PosixAio.AIO_BUF;
+import static dev.jaio.internal.ffi.PosixAio.AIO_ERROR_CODE;
+import static dev.jaio.internal.ffi.PosixAio.AIO_FILDES;
+import static dev.jaio.internal.ffi.PosixAio.AIO_LIO_OPCODE;
+import static dev.jaio.internal.ffi.PosixAio.AIO_NBYTES;
+import static dev.jaio.internal.ffi.PosixAio.AIO_OFFSET;
+import static dev.jaio.internal.ffi.PosixAio.AIO_REQPRIO;
+import static dev.jaio.internal.ffi.PosixAio.AIO_SIGEVENT;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.jaio.AioFsyncMode;
+import dev.jaio.Errno;
+import dev.jaio.SigevNotify;
+import dev.jaio.internal.OpKind;
+import dev.jaio.internal.Operation;
+import dev.jaio.internal.ffi.Libc;
+import dev.jaio.internal.ffi.PosixAio;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A control block of the posix engine: a glibc {@code struct aiocb} in C heap memory, at one
+ * address from the block's creation to its close, so resubmitting it allocates nothing.
+ *
+ * <p>The request fields ({@code aio_offset}, {@code aio_buf}, {@code aio_nbytes}, the opcode) are
+ * written just before each submission from the Java fields of {@link Operation}; the sigevent is
+ * written when the notification is set. Completion is learnt by asking libc ({@code aio_error})
+ * when somebody polls or waits; there is no per-operation callback into Java unless the user asked
+ * for {@code SigevNotify.thread}.
+ */
+final class PosixOperation extends Operation {
+    /**
+     * Written into {@code __error_code} before a list submission: a value no system call returns.
+     * glibc overwrites it with {@code EINPROGRESS} when it queues the aiocb, so after a failed
+     * {@code lio_listio} an aiocb still holding it was never queued (glibc leaves the field alone
+     * when it runs out of memory for its request list).
+     */
+    static final int NOT_QUEUED_SENTINEL = 0x4A41494F;
+
+    final MemorySegment aiocb;
+    /** Token of the {@code SIGEV_THREAD} dispatch for this block's notification, or 0. */
+    private long threadToken;
+
+    PosixOperation(PosixEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
+        super(engine, kind, fd, priority, mode, notify);
+        this.aiocb = Libc.calloc(AIOCB_SIZE);
+        aiocb.set(JAVA_INT, AIO_FILDES, fd);
+        aiocb.set(JAVA_INT, AIO_REQPRIO, priority);
+        encodeNotify();
+    }
+
+    /** Writes the request fields for a transfer; {@code opcode} is {@code LIO_READ} or {@code LIO_WRITE}. */
+    void prepareTransfer(int opcode) {
+        aiocb.set(JAVA_INT, AIO_LIO_OPCODE, opcode);
+        aiocb.set(ADDRESS, AIO_BUF, buffer);
+        aiocb.set(JAVA_LONG, AIO_NBYTES, buffer.byteSize());
+        aiocb.set(JAVA_LONG, AIO_OFFSET, offset);
+        if (threadToken != 0) {
+            SigevThreadDispatch.expect(threadToken);
+        }
+    }
+
+    /** Before a list submission: marks the aiocb so a failed list shows whether it was queued. */
+    void markUnqueued() {
+        aiocb.set(JAVA_INT, AIO_ERROR_CODE, NOT_QUEUED_SENTINEL);
+    }
+
+    /** After a failed list submission: whether libc never queued this aiocb, and why. 0 if it was queued. */
+    int notQueuedErrno() {
+        int e = PosixAio.aioError(aiocb);
+        if (e == NOT_QUEUED_SENTINEL) {
+            return Errno.EAGAIN.code();
+        }
+        // glibc stores its enqueue failure (EAGAIN: no thread, EINVAL: bad request) in the aiocb;
+        // an operation that was queued and already finished with one of these can safely be
+        // reported as not queued: libc is done with it, and submitting it again is harmless.
+        if (e == Errno.EAGAIN.code() || e == Errno.EINVAL.code()) {
+            return e;
+        }
+        return 0;
+    }
+
+    /** A notification that will not come because the submission failed. */
+    void submissionFailed() {
+        if (threadToken != 0) {
+            SigevThreadDispatch.unexpect(threadToken);
+        }
+    }
+
+    @Override
+    protected int startSingle() {
+        int r = switch (kind) {
+            case READ -> {
+                prepareTransfer(PosixAio.LIO_READ);
+                yield PosixAio.aioRead(aiocb);
+            }
+            case WRITE -> {
+                prepareTransfer(PosixAio.LIO_WRITE);
+                yield PosixAio.aioWrite(aiocb);
+            }
+            case FSYNC -> {
+                if (threadToken != 0) {
+                    SigevThreadDispatch.expect(threadToken);
+                }
+                yield PosixAio.aioFsync(fsyncMode == AioFsyncMode.O_DSYNC ? Libc.O_DSYNC : Libc.O_SYNC, aiocb);
+            }
+            case READV, WRITEV -> throw new AssertionError("vectored operations are refused before they get here");
+        };
+        if (r < 0) {
+            submissionFailed();
+        }
+        return r;
+    }
+
+    @Override
+    protected long pollNative() {
+        int e = PosixAio.aioError(aiocb);
+        if (e == Errno.EINPROGRESS.code()) {
+            return PENDING;
+        }
+        long r;
+        if (e == 0) {
+            r = PosixAio.aioReturn(aiocb);
+        } else if (e == NOT_QUEUED_SENTINEL) {
+            r = -Errno.EAGAIN.code();
+        } else {
+            r = e > 0 ? -e : e;
+        }
+        complete(r);
+        return r;
+    }
+
+    @Override
+    protected int cancelNative() {
+        return PosixAio.aioCancel(fd, aiocb);
+    }
+
+    @Override
+    protected void onReturned() {
+        // glibc's aio_return only reads __return_value, but POSIX makes it the call that lets the
+        // implementation release what it keeps for the aiocb; keep the protocol.
+        PosixAio.aioReturn(aiocb);
+    }
+
+    @Override
+    protected void onNotifyChanged(SigevNotify old) {
+        encodeNotify();
+    }
+
+    private void encodeNotify() {
+        if (threadToken != 0) {
+            SigevThreadDispatch.retire(threadToken);
+            threadToken = 0;
+        }
+        MemorySegment sigevent = aiocb.asSlice(AIO_SIGEVENT, PosixAio.SIGEVENT_SIZE);
+        threadToken = Sigevents.encode(notify, sigevent, false);
+    }
+
+    @Override
+    protected void freeNative() {
+        if (threadToken != 0) {
+            SigevThreadDispatch.retire(threadToken);
+            threadToken = 0;
+        }
+        Libc.free(aiocb);
+    }
+}

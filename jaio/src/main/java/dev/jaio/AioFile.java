@@ -1,6 +1,7 @@
 package dev.jaio;
 
 import dev.jaio.internal.ffi.Libc;
+import dev.jaio.internal.ffi.NativeAccess;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -53,6 +54,7 @@ public final class AioFile implements AutoCloseable {
      */
     public static AioFile open(Path path, OpenOption... options) throws IOException {
         Objects.requireNonNull(path, "path");
+        NativeAccess.ensureEnabled();
         int flags = flags(options);
         int fd;
         try (Arena arena = Arena.ofConfined()) {
@@ -69,6 +71,7 @@ public final class AioFile implements AutoCloseable {
      * and the file system frees it when the descriptor is closed (the Rust {@code tempfile()}).
      */
     public static AioFile tempfile() throws IOException {
+        NativeAccess.ensureEnabled();
         Path p = Files.createTempFile("jaio-", ".tmp");
         try {
             AioFile f = open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);

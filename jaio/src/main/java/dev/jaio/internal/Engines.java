@@ -2,6 +2,7 @@ package dev.jaio.internal;
 
 import dev.jaio.AioEngine;
 import dev.jaio.AioEngineOptions;
+import dev.jaio.internal.ffi.NativeAccess;
 import dev.jaio.internal.posix.PosixEngine;
 import java.util.List;
 import java.util.Objects;
@@ -27,6 +28,7 @@ public final class Engines {
     public static AioEngine open(String name, AioEngineOptions options) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(options, "options");
+        NativeAccess.ensureEnabled();
         return create(name, options, false);
     }
 
@@ -41,6 +43,9 @@ public final class Engines {
 
     /** The process-wide engine. */
     public static AioEngine defaultEngine() {
+        // Checked before the holder initialises, so a missing flag is a clear IllegalCallerException
+        // on every call rather than an ExceptionInInitializerError once and NoClassDefFoundError after.
+        NativeAccess.ensureEnabled();
         return DefaultHolder.ENGINE;
     }
 

@@ -4,6 +4,7 @@ import dev.jaio.AioEngine;
 import dev.jaio.AioEngineOptions;
 import dev.jaio.internal.ffi.NativeAccess;
 import dev.jaio.internal.posix.PosixEngine;
+import dev.jaio.internal.threads.ThreadsEngine;
 import java.util.List;
 import java.util.Objects;
 
@@ -35,7 +36,8 @@ public final class Engines {
     private static AbstractEngine create(String name, AioEngineOptions options, boolean processWide) {
         return switch (name) {
             case "posix" -> new PosixEngine(processWide);
-            case "io_uring", "threads" -> throw new UnsupportedOperationException("the " + name
+            case "threads" -> new ThreadsEngine(options, processWide);
+            case "io_uring" -> throw new UnsupportedOperationException("the " + name
                     + " engine is not part of this build of jaio yet; use \"posix\"");
             default -> throw new IllegalArgumentException("unknown engine '" + name + "': jaio has " + NAMES);
         };

@@ -64,6 +64,10 @@ public abstract class Operation {
     private boolean freed;
     /** Stamp of the last list call that saw this operation; finds duplicates without allocating. */
     long listStamp;
+    /** Engines that complete in Java: the thread parked waiting for this operation, if any. */
+    volatile Thread waiter;
+    /** Engines that complete in Java: the list whose notification this operation counts toward. */
+    ListCompletion group;
     /** Data the block owns ({@code AioWrite.of}), freed with the operation. */
     private AutoCloseable owned;
 

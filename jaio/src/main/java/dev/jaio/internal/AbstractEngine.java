@@ -210,6 +210,7 @@ public abstract class AbstractEngine implements AioEngine {
                 throw vectoredUnsupported();
             }
             op.requireOpen();
+            op.requireLiveBuffers();
             if (op.inProgress()) {
                 throw new IllegalStateException("list element " + i + " (" + op.describe() + ") is already in"
                         + " progress: aioReturn() it first; nothing of the list was submitted");

@@ -180,6 +180,7 @@ public abstract class Operation {
         if (kind.vectored() && !engine.supportsVectored()) {
             throw engine.vectoredUnsupported();
         }
+        requireLiveBuffers();
         if (!PHASE.compareAndSet(this, IDLE, IN_PROGRESS)) {
             throw new IllegalStateException(describe() + " is already in progress: wait for it (Aio.aioSuspend or"
                     + " error() until not EINPROGRESS), then call aioReturn() before submitting it again");
@@ -379,6 +380,28 @@ public abstract class Operation {
     }
 
     // ---------------------------------------------------------------- helpers for the shared list code
+
+    /**
+     * Refuses buffers whose arena was closed: their memory may already belong to someone else.
+     * (The block keeps its segments reachable, so only an explicitly closed arena can get here.)
+     */
+    final void requireLiveBuffers() {
+        if (buffer != null && !buffer.scope().isAlive()) {
+            throw deadBuffer();
+        }
+        if (buffers != null) {
+            for (MemorySegment b : buffers) {
+                if (!b.scope().isAlive()) {
+                    throw deadBuffer();
+                }
+            }
+        }
+    }
+
+    private IllegalStateException deadBuffer() {
+        return new IllegalStateException(describe() + ": the arena of its buffer was closed; keep the arena open"
+                + " until aioReturn(), or setBuffer() to a live segment");
+    }
 
     final boolean validPriority() {
         return priority >= 0 && priority <= AbstractEngine.AIO_PRIO_DELTA_MAX;

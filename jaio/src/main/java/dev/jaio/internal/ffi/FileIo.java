@@ -32,11 +32,26 @@ public final class FileIo {
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
     private static final int EINTR = 4;
 
-    /** {@code ssize_t pread(int fd, void *buf, size_t count, off_t offset)}, and pwrite alike. */
+    /**
+     * {@code ssize_t pread(int fd, void *buf, size_t count, off_t offset)}, and pwrite alike. The
+     * buffer is passed as its address, a {@code long} (the same register on LP64): the segment may
+     * be confined to the submitting thread, and FFM would refuse it on a worker thread. The block
+     * keeps the segment reachable until the operation is returned.
+     */
     private static final MethodHandle PREAD = Libc.downcall("pread",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), ERRNO);
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), ERRNO);
     private static final MethodHandle PWRITE = Libc.downcall("pwrite",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), ERRNO);
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), ERRNO);
+    /** {@code ssize_t read(int fd, void *buf, size_t count)}: for descriptors without offsets (pipes). */
+    private static final MethodHandle READ = Libc.downcall("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), ERRNO);
+    private static final MethodHandle WRITE = Libc.downcall("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), ERRNO);
+    private static final MethodHandle READV = Libc.downcall("readv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    private static final MethodHandle WRITEV = Libc.downcall("writev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    private static final int ESPIPE = 29;
     /** {@code ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset)}, and pwritev alike. */
     private static final MethodHandle PREADV = Libc.downcall("preadv",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), ERRNO);
@@ -49,28 +64,46 @@ public final class FileIo {
     private FileIo() {
     }
 
-    /** {@code pread}: bytes read or {@code -errno}. */
+    /**
+     * {@code pread}: bytes read or {@code -errno}. On a descriptor without offsets (a pipe, a
+     * socket: {@code ESPIPE}) it reads with {@code read}, ignoring {@code offset}, as glibc's AIO
+     * does, so every engine treats such descriptors alike.
+     */
     public static long pread(int fd, MemorySegment buf, long offset) {
         CallState state = CallState.current();
+        long address = buf.address();
+        long count = buf.byteSize();
         try {
             long r;
             do {
-                r = (long) PREAD.invokeExact(state.capture, fd, buf, buf.byteSize(), offset);
+                r = (long) PREAD.invokeExact(state.capture, fd, address, count, offset);
             } while (retry(r, state));
+            if (r < 0 && state.errno() == ESPIPE) {
+                do {
+                    r = (long) READ.invokeExact(state.capture, fd, address, count);
+                } while (retry(r, state));
+            }
             return r >= 0 ? r : -state.errno();
         } catch (Throwable t) {
             throw Downcalls.unexpected("pread", t);
         }
     }
 
-    /** {@code pwrite}: bytes written or {@code -errno}. */
+    /** {@code pwrite}: bytes written or {@code -errno}; {@code write} on ESPIPE, like {@link #pread}. */
     public static long pwrite(int fd, MemorySegment buf, long offset) {
         CallState state = CallState.current();
+        long address = buf.address();
+        long count = buf.byteSize();
         try {
             long r;
             do {
-                r = (long) PWRITE.invokeExact(state.capture, fd, buf, buf.byteSize(), offset);
+                r = (long) PWRITE.invokeExact(state.capture, fd, address, count, offset);
             } while (retry(r, state));
+            if (r < 0 && state.errno() == ESPIPE) {
+                do {
+                    r = (long) WRITE.invokeExact(state.capture, fd, address, count);
+                } while (retry(r, state));
+            }
             return r >= 0 ? r : -state.errno();
         } catch (Throwable t) {
             throw Downcalls.unexpected("pwrite", t);
@@ -85,6 +118,11 @@ public final class FileIo {
             do {
                 r = (long) PREADV.invokeExact(state.capture, fd, iov, iovcnt, offset);
             } while (retry(r, state));
+            if (r < 0 && state.errno() == ESPIPE) {
+                do {
+                    r = (long) READV.invokeExact(state.capture, fd, iov, iovcnt);
+                } while (retry(r, state));
+            }
             return r >= 0 ? r : -state.errno();
         } catch (Throwable t) {
             throw Downcalls.unexpected("preadv", t);
@@ -99,6 +137,11 @@ public final class FileIo {
             do {
                 r = (long) PWRITEV.invokeExact(state.capture, fd, iov, iovcnt, offset);
             } while (retry(r, state));
+            if (r < 0 && state.errno() == ESPIPE) {
+                do {
+                    r = (long) WRITEV.invokeExact(state.capture, fd, iov, iovcnt);
+                } while (retry(r, state));
+            }
             return r >= 0 ? r : -state.errno();
         } catch (Throwable t) {
             throw Downcalls.unexpected("pwritev", t);

@@ -1,0 +1,97 @@
+package dev.jaio.internal.uring;
+
+import dev.jaio.Errno;
+
+/**
+ * Why no ring could be had: the call that failed ({@code "io_uring_setup"}, or the mmap of one
+ * of the ring's regions), its errno, and what that errno means <em>for io_uring</em>, which is
+ * rarely what {@code strerror} says (EPERM is not a file permission, ENOMEM often a memlock
+ * limit).
+ *
+ * <p>{@link #message()} is the text an engine chooser logs when it falls back, for example
+ * {@code "io_uring_setup refused: EPERM (kernel.io_uring_disabled=2: io_uring is disabled for
+ * every process on this machine)"}.
+ *
+ * <p>Immutable; any thread.
+ *
+ * @param call        the failed call: {@code "io_uring_setup"} or {@code "mmap(SQ ring)"} and so on
+ * @param errno       the positive errno it failed with
+ * @param explanation what this errno means for io_uring here, and what to do about it
+ */
+public record SetupFailure(String call, int errno, String explanation) {
+
+    static final String IO_URING_SETUP = "io_uring_setup";
+
+    /** errno's name ({@code "EPERM"}), or {@code "errno N"} for a number jaio does not know. */
+    public String errnoName() {
+        return name(errno);
+    }
+
+    /** One line for logs and exception messages: call, errno name, explanation. */
+    public String message() {
+        return call + (call.equals(IO_URING_SETUP) ? " refused: " : " failed: ") + errnoName()
+                + " (" + explanation + ")";
+    }
+
+    @Override
+    public String toString() {
+        return message();
+    }
+
+    /** An errno's name ({@code "EPERM"}), or {@code "errno N"} for a number jaio does not know. */
+    static String name(int errno) {
+        Errno e = Errno.of(errno);
+        return e == Errno.UNKNOWN ? "errno " + errno : e.name();
+    }
+
+    /**
+     * Explains a failed {@code io_uring_setup}.
+     *
+     * @param errno           the positive errno
+     * @param entries         the entry count that was asked for
+     * @param flags           the {@code IORING_SETUP_*} flags that were asked for
+     * @param ioUringDisabled {@code kernel.io_uring_disabled} (0, 1 or 2, since Linux 6.6), or -1
+     *                        when it could not be read (older kernel, or /proc/sys hidden)
+     */
+    static SetupFailure ofSetup(int errno, int entries, int flags, int ioUringDisabled) {
+        Errno e = Errno.of(errno);
+        String why = switch (e) {
+            case EPERM -> switch (ioUringDisabled) {
+                case 2 -> "kernel.io_uring_disabled=2: io_uring is disabled for every process on this machine";
+                case 1 -> "kernel.io_uring_disabled=1: only members of the group kernel.io_uring_group"
+                        + " (or CAP_SYS_ADMIN) may create rings";
+                case 0 -> "kernel.io_uring_disabled=0, so a seccomp filter such as Docker's default profile,"
+                        + " or a security module policy, forbids io_uring here";
+                default -> "kernel.io_uring_disabled=1 or 2, or a seccomp filter such as Docker's default profile";
+            };
+            case ENOSYS -> "this kernel has no io_uring: older than Linux 5.1, built without CONFIG_IO_URING,"
+                    + " or a seccomp filter that answers ENOSYS";
+            case ENOMEM -> "the kernel could not allocate rings for " + entries + " entries; before Linux 5.12"
+                    + " ring memory counts against RLIMIT_MEMLOCK (ulimit -l): ask for fewer entries or raise"
+                    + " the limit";
+            case EINVAL -> "entries=" + entries + ", flags=0x" + Integer.toHexString(flags)
+                    + ": a flag newer than this kernel (SUBMIT_ALL needs 5.18, COOP_TASKRUN 5.19,"
+                    + " SINGLE_ISSUER 6.0, DEFER_TASKRUN 6.1), or more than 32768 entries without"
+                    + " IORING_SETUP_CLAMP";
+            case EMFILE, ENFILE -> "out of file descriptors (ulimit -n)";
+            case EFAULT -> "the kernel could not read struct io_uring_params: a bug in jaio";
+            default -> e.description();
+        };
+        return new SetupFailure(IO_URING_SETUP, errno, why);
+    }
+
+    /** Explains a failed mmap of one ring region ({@code what}) of {@code length} bytes. */
+    static SetupFailure ofMmap(String what, int errno, long length) {
+        String why = Errno.of(errno) == Errno.ENOMEM
+                ? "no memory to map " + length + " bytes of ring; before Linux 5.12 this counts against"
+                        + " RLIMIT_MEMLOCK (ulimit -l)"
+                : Errno.of(errno).description() + ", mapping " + length + " bytes";
+        return new SetupFailure("mmap(" + what + ")", errno, why);
+    }
+
+    /** No io_uring on a platform jaio's native layer does not run on. */
+    static SetupFailure unsupportedPlatform(String platform) {
+        return new SetupFailure(IO_URING_SETUP, Errno.ENOSYS.code(),
+                "jaio's io_uring engine runs on Linux with glibc on x86_64 or aarch64; this is " + platform);
+    }
+}

@@ -1,0 +1,48 @@
+/**
+ * The io_uring layer: one ring's setup, its submission and completion queues, the kernel's
+ * opcode probe, and why a ring could not be had. The io_uring engine stands on this layer; this
+ * package holds no engine logic (no control blocks, no waiting policy, no notification).
+ *
+ * <h2>Pieces</h2>
+ * <ul>
+ *   <li>{@link dev.jaio.internal.uring.IoUring}: {@code io_uring_setup}, the three mappings
+ *       (SQ ring, CQ ring, SQE array; the two rings share one mapping where the kernel offers
+ *       {@code IORING_FEAT_SINGLE_MMAP}), {@code io_uring_enter}, and a close that unmaps and
+ *       closes exactly once.</li>
+ *   <li>{@link dev.jaio.internal.uring.SubmissionQueue}: reserve an SQE slot (or learn that the
+ *       ring is full), fill it, publish the tail.</li>
+ *   <li>{@link dev.jaio.internal.uring.CompletionQueue}: see how many CQEs are ready, read them,
+ *       advance the head.</li>
+ *   <li>{@link dev.jaio.internal.uring.Probe}: which opcodes this kernel supports.</li>
+ *   <li>{@link dev.jaio.internal.uring.SetupResult}, {@link dev.jaio.internal.uring.SetupFailure},
+ *       {@link dev.jaio.internal.uring.RingFeatures}: what setup produced, or why it failed in
+ *       words a user can act on.</li>
+ * </ul>
+ *
+ * <h2>Rules</h2>
+ * <ul>
+ *   <li>Depends on {@code dev.jaio.internal.ffi} for every system call and layout, and on
+ *       {@link dev.jaio.Errno} for errno names; makes no downcall itself.</li>
+ *   <li>Results of system calls are {@code long}: {@code >= 0} success, {@code < 0} is
+ *       {@code -errno}. A full submission ring is back-pressure ({@link
+ *       dev.jaio.internal.uring.SubmissionQueue#FULL}), never {@code null} and never an exception.
+ *       Misuse (bad arguments, use after close) is an unchecked exception that says what is
+ *       wrong.</li>
+ *   <li>Memory ordering with the kernel follows liburing: each load of a word the kernel writes
+ *       (SQ head, CQ tail) is an acquire, each store of a word the kernel reads (SQ tail, CQ head)
+ *       is a release, done with {@code VarHandle} {@code getAcquire}/{@code setRelease} on the
+ *       mapped segment, and each access names its liburing counterpart in a comment.</li>
+ *   <li>Threads: the submission queue has one producer and the completion queue one consumer
+ *       at a time. The two may be different threads working at once (they touch different words);
+ *       an engine that lets several threads submit, or several reap, serialises each side with
+ *       its own lock, which also gives the queues' plain Java fields their happens-before.</li>
+ *   <li>Lifetimes: the mapped rings are viewed through segments of a shared arena that
+ *       {@link dev.jaio.internal.uring.IoUring#close()} closes before it unmaps, so a stale use
+ *       is an {@link java.lang.IllegalStateException}, not a crash. Buffers named in SQEs are the
+ *       caller's: the kernel may write them until their CQE has been reaped, even after the ring
+ *       is closed, so an engine drains before it closes and frees.</li>
+ *   <li>Ids: {@code user_data} is whatever 64-bit value the engine chooses (slot index plus
+ *       generation, never an address); this layer passes it through untouched.</li>
+ * </ul>
+ */
+package dev.jaio.internal.uring;

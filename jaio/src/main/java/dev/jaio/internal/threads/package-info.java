@@ -1,0 +1,7 @@
+/**
+ * The engine "threads": positional system calls on a pool of Java threads. See
+ * {@link dev.jaio.internal.threads.ThreadsEngine} for its sizes, fsync ordering and cancel rules.
+ *
+ * <p>Depends on {@code dev.jaio.internal} and {@code dev.jaio.internal.ffi} only.
+ */
+package dev.jaio.internal.threads;

@@ -5,6 +5,7 @@ import dev.jaio.AioEngineOptions;
 import dev.jaio.internal.ffi.NativeAccess;
 import dev.jaio.internal.posix.PosixEngine;
 import dev.jaio.internal.threads.ThreadsEngine;
+import dev.jaio.internal.uring.UringEngine;
 import java.util.List;
 import java.util.Objects;
 
@@ -17,6 +18,8 @@ public final class Engines {
     public static final String PROPERTY = "dev.jaio.engine";
     private static final System.Logger LOG = System.getLogger("dev.jaio");
     private static final List<String> NAMES = List.of("io_uring", "posix", "threads");
+    /** The default engine's preference: the first that opens wins. */
+    private static final List<String> FALLBACK_ORDER = List.of("io_uring", "posix", "threads");
 
     private Engines() {
     }
@@ -37,33 +40,58 @@ public final class Engines {
         return switch (name) {
             case "posix" -> new PosixEngine(processWide);
             case "threads" -> new ThreadsEngine(options, processWide);
-            case "io_uring" -> throw new UnsupportedOperationException("the " + name
-                    + " engine is not part of this build of jaio yet; use \"posix\"");
+            case "io_uring" -> new UringEngine(options, processWide);
             default -> throw new IllegalArgumentException("unknown engine '" + name + "': jaio has " + NAMES);
         };
     }
 
-    /** The process-wide engine. */
+    private static final Object DEFAULT_LOCK = new Object();
+    private static volatile AbstractEngine defaultEngine;
+
+    /**
+     * The process-wide engine, chosen on first use. A failure (an unknown name in
+     * {@value #PROPERTY}, no engine that works) is thrown to every caller as itself, not as an
+     * {@code ExceptionInInitializerError}, and the choice is tried again on the next call.
+     */
     public static AioEngine defaultEngine() {
-        // Checked before the holder initialises, so a missing flag is a clear IllegalCallerException
-        // on every call rather than an ExceptionInInitializerError once and NoClassDefFoundError after.
-        NativeAccess.ensureEnabled();
-        return DefaultHolder.ENGINE;
-    }
-
-    private static final class DefaultHolder {
-        static final AioEngine ENGINE = choose();
-
-        private static AioEngine choose() {
-            String wanted = System.getProperty(PROPERTY);
-            if (wanted != null && !wanted.isBlank()) {
-                AbstractEngine e = create(wanted.strip(), AioEngineOptions.defaults(), true);
-                LOG.log(System.Logger.Level.DEBUG, "jaio: default engine {0} (from -D{1})", e.name(), PROPERTY);
-                return e;
-            }
-            AbstractEngine e = create("posix", AioEngineOptions.defaults(), true);
-            LOG.log(System.Logger.Level.DEBUG, "jaio: default engine {0}", e.name());
+        AbstractEngine e = defaultEngine;
+        if (e != null) {
             return e;
         }
+        // Checked first, so a missing flag is a clear IllegalCallerException on every call.
+        NativeAccess.ensureEnabled();
+        synchronized (DEFAULT_LOCK) {
+            if (defaultEngine == null) {
+                defaultEngine = chooseDefault();
+            }
+            return defaultEngine;
+        }
+    }
+
+    private static AbstractEngine chooseDefault() {
+        String wanted = System.getProperty(PROPERTY);
+        if (wanted != null && !wanted.isBlank()) {
+            AbstractEngine e;
+            try {
+                e = create(wanted.strip(), AioEngineOptions.defaults(), true);
+            } catch (IllegalArgumentException | UnsupportedOperationException refused) {
+                throw new IllegalStateException("-D" + PROPERTY + "=" + wanted + " cannot be the default engine: "
+                        + refused.getMessage(), refused);
+            }
+            LOG.log(System.Logger.Level.DEBUG, "jaio: default engine {0} (from -D{1})", e.name(), PROPERTY);
+            return e;
+        }
+        StringBuilder why = new StringBuilder();
+        for (String name : FALLBACK_ORDER) {
+            try {
+                AbstractEngine e = create(name, AioEngineOptions.defaults(), true);
+                LOG.log(System.Logger.Level.DEBUG, "jaio: default engine {0}{1}", e.name(),
+                        why.isEmpty() ? "" : " (" + why + ")");
+                return e;
+            } catch (UnsupportedOperationException refused) {
+                why.append(why.isEmpty() ? "" : "; ").append(name).append(" refused: ").append(refused.getMessage());
+            }
+        }
+        throw new UnsupportedOperationException("no jaio engine works here: " + why);
     }
 }

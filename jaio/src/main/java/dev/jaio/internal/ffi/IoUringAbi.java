@@ -453,6 +453,8 @@ public final class IoUringAbi {
 
     /** {@code IORING_REGISTER_PROBE} (5.6): io_uring_register opcode. */
     public static final int IORING_REGISTER_PROBE = 8;
+    /** {@code IORING_REGISTER_EVENTFD} (5.2): the eventfd the kernel signals when it posts completions. */
+    public static final int IORING_REGISTER_EVENTFD = 4;
     /** {@code IO_URING_OP_SUPPORTED}: io_uring_probe_op.flags bit. */
     public static final int IO_URING_OP_SUPPORTED = 1 << 0;
 

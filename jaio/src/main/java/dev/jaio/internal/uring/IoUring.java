@@ -119,7 +119,7 @@ public final class IoUring implements AutoCloseable {
      * Sets up a ring with {@code entries} SQ entries (rounded up to a power of two by the kernel)
      * and the kernel's default CQ size (twice that).
      *
-     * @param flags {@code IORING_SETUP_*} from {@link #SUPPORTED_SETUP_FLAGS}, usually 0
+     * @param flags {@code IORING_SETUP_*}, usually 0 (see {@link #setup(int, int, int)} for those allowed)
      * @see #setup(int, int, int)
      */
     public static SetupResult setup(int entries, int flags) {

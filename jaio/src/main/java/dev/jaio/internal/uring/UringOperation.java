@@ -1,0 +1,105 @@
+package dev.jaio.internal.uring;
+
+import dev.jaio.AioFsyncMode;
+import dev.jaio.SigevNotify;
+import dev.jaio.internal.OpKind;
+import dev.jaio.internal.Operation;
+import dev.jaio.internal.ffi.FileIo;
+import dev.jaio.internal.ffi.IoUringAbi;
+import dev.jaio.internal.ffi.Libc;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A control block of the io_uring engine: a slot in the engine's table (its index and a
+ * generation make the SQE's {@code user_data}) and, for vectored operations, an iovec array in C
+ * memory. Nothing is allocated per submission.
+ */
+final class UringOperation extends Operation {
+    private final UringEngine engine;
+    /** Index in the engine's table, for the whole life of the block. */
+    final int slot;
+    /** Incremented at each submission; a CQE whose generation differs is not this submission's. */
+    int generation;
+    /** True from the SQE's submission to the reaping of its CQE: the kernel may use the buffers. */
+    volatile boolean inKernel;
+    /** The user asked to cancel this submission (so an ECANCELED completion is the answer). */
+    volatile boolean cancelRequested;
+    private MemorySegment iovecs;
+
+    UringOperation(UringEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
+        super(engine, kind, fd, priority, mode, notify);
+        this.engine = engine;
+        this.slot = engine.register(this);
+    }
+
+    /** The {@code user_data} of the current submission: generation (31 bits) and slot. */
+    long userData() {
+        return ((long) (generation & 0x7FFF_FFFF) << 32) | slot;
+    }
+
+    /** Fills SQE {@code sqe} for this operation's current request. Under the engine's submit lock. */
+    void prepare(SubmissionQueue sq, int sqe) {
+        generation++;
+        cancelRequested = false;
+        long ud = userData();
+        switch (kind) {
+            case READ -> sq.prepareRead(sqe, fd, buffer, offset, ud);
+            case WRITE -> sq.prepareWrite(sqe, fd, buffer, offset, ud);
+            case READV -> sq.prepareReadv(sqe, fd, fillIovecs(), buffers.length, offset, ud);
+            case WRITEV -> sq.prepareWritev(sqe, fd, fillIovecs(), buffers.length, offset, ud);
+            case FSYNC -> {
+                sq.prepareFsync(sqe, fd, fsyncMode == AioFsyncMode.O_DSYNC ? IoUringAbi.IORING_FSYNC_DATASYNC : 0, ud);
+                // POSIX: an aio_fsync covers the operations queued before it. io_uring would start
+                // it at once, unordered; DRAIN makes the kernel start it only after every earlier
+                // SQE of the ring completed (stronger than "of this fd", never weaker).
+                sq.setFlags(sqe, IoUringAbi.IOSQE_IO_DRAIN);
+            }
+        }
+        inKernel = true;
+    }
+
+    private MemorySegment fillIovecs() {
+        int n = buffers.length;
+        if (iovecs == null || iovecs.byteSize() < n * FileIo.IOVEC_SIZE) {
+            if (iovecs != null) {
+                Libc.free(iovecs);
+            }
+            iovecs = Libc.calloc(n * FileIo.IOVEC_SIZE);
+        }
+        for (int i = 0; i < n; i++) {
+            iovecs.set(ValueLayout.ADDRESS, i * FileIo.IOVEC_SIZE + FileIo.IOV_BASE, buffers[i]);
+            iovecs.set(ValueLayout.JAVA_LONG, i * FileIo.IOVEC_SIZE + FileIo.IOV_LEN, buffers[i].byteSize());
+        }
+        return iovecs;
+    }
+
+    @Override
+    protected int startSingle() {
+        return engine.submitOne(this);
+    }
+
+    @Override
+    protected long pollNative() {
+        long r = storedResult();
+        if (r == PENDING) {
+            engine.reapNow();
+            r = storedResult();
+        }
+        return r;
+    }
+
+    @Override
+    protected int cancelNative() {
+        return engine.cancel(this);
+    }
+
+    @Override
+    protected void freeNative() {
+        engine.unregister(this);
+        if (iovecs != null) {
+            Libc.free(iovecs);
+            iovecs = null;
+        }
+    }
+}

@@ -10,9 +10,4 @@
  */
 module dev.jaio {
     exports dev.jaio;
-
-    // Compile-time only, for the tests, which are compiled into this module: the seed's signal
-    // example catches SIGUSR2 with sun.misc.Signal. The library itself never uses it, and a
-    // static requirement adds nothing at run time.
-    requires static jdk.unsupported;
 }

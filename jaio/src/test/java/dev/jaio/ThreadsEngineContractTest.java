@@ -42,6 +42,12 @@ class ThreadsEngineContractTest extends AioEngineContract {
         return true;
     }
 
+    /** Reads of one descriptor run side by side, one per worker (the engine above has 8). */
+    @Override
+    protected int parallelOperationsPerDescriptor() {
+        return 8;
+    }
+
     @Test
     void isNamedThreads() {
         assertEquals("threads", engine().name());

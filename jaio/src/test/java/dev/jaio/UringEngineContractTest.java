@@ -46,8 +46,14 @@ class UringEngineContractTest extends AioEngineContract {
         assertEquals("io_uring", engine().name());
     }
 
+    /**
+     * Reads waiting on an empty pipe wait in the kernel (armed on the pipe's poll), so a cancel
+     * reaches them: each ends with ECANCELED. A read the kernel had handed to an io-wq worker
+     * answers EALREADY ({@code AIO_NOTCANCELED}); it is then interrupted or completes when the
+     * pipe is fed, and either way it ends.
+     */
     @Test
-    void everyReadWaitingOnAPipeIsCanceled() throws Exception {
+    void readsWaitingOnAPipeAreCanceled() throws Exception {
         Pipe pipe = pipe();
         List<AioRead> reads = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -55,14 +61,24 @@ class UringEngineContractTest extends AioEngineContract {
             r.submit();
             reads.add(r);
         }
+        int canceled = 0;
         for (AioRead r : reads) {
-            assertEquals(AioCancelStat.AIO_CANCELED, r.cancel());
+            AioCancelStat stat = r.cancel();
+            assertTrue(stat == AioCancelStat.AIO_CANCELED || stat == AioCancelStat.AIO_NOTCANCELED, stat.toString());
+            if (stat == AioCancelStat.AIO_CANCELED) {
+                canceled++;
+                assertEquals(Errno.ECANCELED, r.error(), "a canceled read reports ECANCELED at once");
+            }
         }
+        assertTrue(canceled > 0, "at least one read waiting on a pipe is canceled");
+        pipe.write(new byte[] {1, 2, 3});
         for (AioRead r : reads) {
             assertTrue(Aio.aioSuspend(List.of(r), Duration.ofSeconds(10)));
-            assertEquals(Errno.ECANCELED, r.error());
-            AioException e = assertThrows(AioException.class, r::aioReturn);
-            assertEquals(Errno.ECANCELED, e.errno());
+            if (r.error() == Errno.ECANCELED) {
+                assertEquals(Errno.ECANCELED, assertThrows(AioException.class, r::aioReturn).errno());
+            } else {
+                assertEquals(1, r.aioReturn());
+            }
         }
     }
 }

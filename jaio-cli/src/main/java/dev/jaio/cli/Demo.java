@@ -64,7 +64,7 @@ final class Demo implements Command {
                 aio_return gives 12 and reads the file back. Exit status 0 when all three pass.
 
                 The system property dev.jaio.engine names another engine, for example
-                  JDK_JAVA_OPTIONS=-Ddev.jaio.engine=posix bin/jaio demo""";
+                  JDK_JAVA_OPTIONS=-Ddev.jaio.engine=posix ./jaio demo""";
     }
 
     @Override

@@ -7,7 +7,7 @@ import java.util.stream.Collectors;
 
 /**
  * The {@code jaio} command: {@code jaio [COMMAND] [OPTIONS]}. The launcher script
- * {@code bin/jaio} finds a JDK 22 or newer, builds this jar when needed and runs it with native
+ * {@code ./jaio} finds a JDK 22 or newer, builds this jar when needed and runs it with native
  * access enabled.
  *
  * <p>Exit status: {@link #EXIT_OK} on success, {@link #EXIT_FAILED} when a command ran and

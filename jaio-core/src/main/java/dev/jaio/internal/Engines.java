@@ -28,6 +28,11 @@ public final class Engines {
         return NAMES;
     }
 
+    /** The default engine's order of preference. */
+    public static List<String> fallbackOrder() {
+        return FALLBACK_ORDER;
+    }
+
     /** Opens engine {@code name} for the caller to own. */
     public static AioEngine open(String name, AioEngineOptions options) {
         Objects.requireNonNull(name, "name");

@@ -1,0 +1,98 @@
+package dev.jaio;
+
+import dev.jaio.internal.ProbeFacts;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What this machine offers jaio: which engines work and why the others do not, the kernel's
+ * io_uring opcodes, a file system's O_DIRECT alignment, the C library. The {@code jaio probe}
+ * command prints it; applications can log it at start-up.
+ *
+ * {@snippet :
+ * for (AioProbe.EngineStatus e : AioProbe.engines()) {
+ *     System.out.println(e.name() + (e.works() ? " works" : " refused: " + e.reason()));
+ * }
+ * }
+ *
+ * <p>Thread-safe. Methods that need native access throw {@link IllegalCallerException} naming the
+ * flag when it is not enabled, except {@link #engines()}, which reports it as every engine's
+ * reason.
+ */
+public final class AioProbe {
+    private AioProbe() {
+    }
+
+    /** Whether an engine opens here, and if not, why (the errno and its usual cause). */
+    public record EngineStatus(String name, boolean works, String reason) {
+    }
+
+    /** O_DIRECT alignment of a file system ({@code statx} {@code STATX_DIOALIGN}, Linux 6.1). */
+    public record DirectIoAlignment(long memoryAlignment, long offsetAlignment) {
+    }
+
+    /**
+     * Every engine jaio has, in the default engine's order of preference, each opened and closed
+     * again to see whether it works.
+     */
+    public static List<EngineStatus> engines() {
+        return ProbeFacts.engines();
+    }
+
+    /** The name of the engine {@link AioEngine#defaultEngine()} chose (choosing it if needed). */
+    public static String defaultEngineName() {
+        return AioEngine.defaultEngine().name();
+    }
+
+    /**
+     * The io_uring opcodes this kernel supports ({@code IORING_REGISTER_PROBE}), by their
+     * {@code IORING_OP_*} names, such as {@code "READ"}; empty when io_uring is refused.
+     */
+    public static List<String> ioUringOpcodes() {
+        return ProbeFacts.ioUringOpcodes();
+    }
+
+    /**
+     * Why io_uring is refused here (the errno of {@code io_uring_setup} and what usually causes
+     * it), or empty when it works.
+     */
+    public static Optional<String> ioUringRefusal() {
+        return ProbeFacts.ioUringRefusal();
+    }
+
+    /**
+     * The O_DIRECT alignment of the file system holding {@code path}, or empty when the kernel or
+     * file system does not tell ({@code STATX_DIOALIGN} unsupported, or O_DIRECT not supported
+     * at all: both alignments 0 mean the latter).
+     */
+    public static Optional<DirectIoAlignment> directIoAlignment(Path path) throws IOException {
+        return ProbeFacts.directIoAlignment(path);
+    }
+
+    /** The C library and its version, such as {@code "glibc 2.36"}. */
+    public static String libc() {
+        return ProbeFacts.libc();
+    }
+
+    /** {@code sysconf(_SC_AIO_PRIO_DELTA_MAX)}: the highest {@code aio_reqprio} (20 on Linux). */
+    public static long aioPrioDeltaMax() {
+        return ProbeFacts.aioPrioDeltaMax();
+    }
+
+    /** Whether native access is enabled for jaio. */
+    public static boolean nativeAccessEnabled() {
+        return ProbeFacts.nativeAccessEnabled();
+    }
+
+    /** The flag that enables native access for jaio as it is loaded now. */
+    public static String nativeAccessFlag() {
+        return ProbeFacts.nativeAccessFlag();
+    }
+
+    /** The kernel's release ({@code uname -r}), such as {@code "6.18.44"}. */
+    public static String kernelRelease() {
+        return System.getProperty("os.version");
+    }
+}

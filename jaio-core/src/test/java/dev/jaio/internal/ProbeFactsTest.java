@@ -1,0 +1,88 @@
+package dev.jaio.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jaio.AioProbe;
+import dev.jaio.internal.ffi.SystemInfo;
+import dev.jaio.testing.CProbe;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link AioProbe}'s facts against what C says on this machine. */
+class ProbeFactsTest {
+
+    @Test
+    void statxAndSysconfLayoutMatchC() {
+        Map<String, Long> c = CProbe.run(CProbe.header("sys/stat.h", "fcntl.h", "unistd.h") + """
+                int main(void) {
+                    SIZE(struct statx);
+                    OFF(struct statx, stx_mask);
+                    OFF(struct statx, stx_dio_mem_align);
+                    OFF(struct statx, stx_dio_offset_align);
+                    FSIZE(struct statx, stx_dio_mem_align);
+                    CONST(STATX_DIOALIGN);
+                    CONST(AT_FDCWD);
+                    CONST(_SC_AIO_PRIO_DELTA_MAX);
+                    return 0;
+                }
+                """);
+        assertEquals(c.get("sizeof.struct statx"), SystemInfo.STATX_SIZE);
+        assertEquals(c.get("offsetof.struct statx.stx_mask"), SystemInfo.STX_MASK);
+        assertEquals(c.get("offsetof.struct statx.stx_dio_mem_align"), SystemInfo.STX_DIO_MEM_ALIGN);
+        assertEquals(c.get("offsetof.struct statx.stx_dio_offset_align"), SystemInfo.STX_DIO_OFFSET_ALIGN);
+        assertEquals(4L, c.get("fieldsize.struct statx.stx_dio_mem_align"));
+        assertEquals(c.get("const.STATX_DIOALIGN"), (long) SystemInfo.STATX_DIOALIGN);
+        assertEquals(c.get("const.AT_FDCWD"), (long) SystemInfo.AT_FDCWD);
+        assertEquals(c.get("const._SC_AIO_PRIO_DELTA_MAX"), (long) SystemInfo.SC_AIO_PRIO_DELTA_MAX);
+    }
+
+    @Test
+    void ioUringOpcodeNamesMatchTheHeader() {
+        List<String> names = ProbeFacts.knownIoUringOpNames();
+        StringBuilder main = new StringBuilder("int main(void) {\n");
+        for (String n : names) {
+            main.append("    CONST(IORING_OP_").append(n).append(");\n");
+        }
+        main.append("    return 0;\n}\n");
+        Map<String, Long> c = CProbe.run(CProbe.header("linux/io_uring.h") + main);
+        for (int i = 0; i < names.size(); i++) {
+            assertEquals(i, c.get("const.IORING_OP_" + names.get(i)), names.get(i));
+        }
+    }
+
+    @Test
+    void factsOfThisMachine() throws Exception {
+        Map<String, String> c = CProbe.runText(CProbe.header("gnu/libc-version.h", "unistd.h") + """
+                int main(void) {
+                    printf("version %s\\n", gnu_get_libc_version());
+                    printf("prio %ld\\n", sysconf(_SC_AIO_PRIO_DELTA_MAX));
+                    return 0;
+                }
+                """);
+        assertEquals("glibc " + c.get("version"), AioProbe.libc());
+        assertEquals(Long.parseLong(c.get("prio")), AioProbe.aioPrioDeltaMax());
+        assertTrue(AioProbe.nativeAccessEnabled());
+        assertEquals("--enable-native-access=ALL-UNNAMED", AioProbe.nativeAccessFlag());
+        List<AioProbe.EngineStatus> engines = AioProbe.engines();
+        assertEquals(List.of("io_uring", "posix", "threads"), engines.stream().map(AioProbe.EngineStatus::name).toList());
+        assertTrue(engines.stream().allMatch(AioProbe.EngineStatus::works), engines.toString());
+        assertTrue(AioProbe.ioUringOpcodes().containsAll(List.of("READ", "WRITE", "READV", "WRITEV", "FSYNC",
+                "ASYNC_CANCEL")), AioProbe.ioUringOpcodes().toString());
+        assertEquals(Optional.empty(), AioProbe.ioUringRefusal());
+    }
+
+    @Test
+    void directIoAlignmentOfARealFileSystem(@TempDir Path dir) throws Exception {
+        Optional<AioProbe.DirectIoAlignment> a = AioProbe.directIoAlignment(dir);
+        Path file = Files.createTempFile(dir, "f", ".bin");
+        Optional<AioProbe.DirectIoAlignment> b = AioProbe.directIoAlignment(file);
+        assertEquals(a, b, "a directory is answered for a file in it");
+        a.ifPresent(al -> assertTrue(al.memoryAlignment() == 0 || Long.bitCount(al.memoryAlignment()) == 1, al.toString()));
+    }
+}

@@ -133,9 +133,12 @@ public final class UringEngine extends JavaCompletingEngine {
         this.sq = r.submissionQueue();
         this.cq = r.completionQueue();
         this.eventFd = efd;
-        // Without IORING_FEAT_NODROP (before 5.5) a completion that does not fit the CQ is lost;
-        // never have more in flight than it holds.
-        this.maxInFlight = cq.entries();
+        // Without IORING_FEAT_NODROP (before 5.5) a completion that does not fit the CQ is lost:
+        // then never have more in flight than it holds. With it (every kernel that has
+        // IORING_OP_READ, which jaio needs), the kernel keeps overflowing completions itself, and a
+        // limit here could only deadlock: operations that wait for something (a pipe, a socket)
+        // would hold back the submission of the very one that unblocks them.
+        this.maxInFlight = r.features().noDrop() ? Integer.MAX_VALUE : cq.entries();
         this.reaper = Thread.ofPlatform().daemon().name("jaio-io_uring-reaper").start(this::reapLoop);
     }
 

@@ -337,8 +337,22 @@ public abstract class AbstractEngine implements AioEngine {
         }
     }
 
-    /** Waits until every one of {@code ops[0..n)} is complete, the last first (the usual finishing order). */
+    /**
+     * Waits until every one of {@code ops[0..n)} is complete. It waits for the last one first
+     * (operations of one descriptor usually finish in submission order), and waits before it
+     * looks: right after a submission the answer is almost always "not yet", and on the posix
+     * engine each look takes libc's AIO mutex, which the worker threads need at that moment.
+     */
     final void awaitAll(Operation[] ops, int n, String call) throws AioException {
+        if (n == 0) {
+            return;
+        }
+        enter();
+        try {
+            awaitSlice(ops, n - 1, 1, WAIT_SLICE_NANOS);
+        } finally {
+            exit();
+        }
         for (int last = n - 1; last >= 0; ) {
             if (!ops[last].inProgress() || ops[last].poll() != Operation.PENDING) {
                 last--;

@@ -222,8 +222,8 @@ class UringEngineTest {
         String errno = reason.equals("io_uring_disabled") ? "EPERM" : reason;
         assertTrue(out.contains("REFUSAL io_uring_setup refused: " + errno), out);
         assertTrue(out.contains("OPEN REFUSED io_uring_setup refused: " + errno), out);
-        assertTrue(out.contains("DEFAULT posix"), out);
-        assertTrue(out.contains("jaio: default engine posix (io_uring refused: io_uring_setup refused: " + errno), out);
+        assertTrue(out.contains("DEFAULT threads"), out);
+        assertTrue(out.contains("jaio: default engine threads (io_uring refused: io_uring_setup refused: " + errno), out);
         if (reason.equals("io_uring_disabled")) {
             assertTrue(out.contains("io_uring_disabled=2"), out);
         }

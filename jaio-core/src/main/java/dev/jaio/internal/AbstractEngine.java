@@ -43,6 +43,10 @@ public abstract class AbstractEngine implements AioEngine {
 
     private static final System.Logger LOG = System.getLogger("dev.jaio");
     private static final AtomicLong LIST_STAMPS = new AtomicLong();
+    /** How messages name the calls; constants, so that the success path builds no string. */
+    private static final String LIO_WAIT_CALL = "lio_listio(LIO_WAIT)";
+    private static final String LIO_NOWAIT_CALL = "lio_listio(LIO_NOWAIT)";
+    private static final String AIO_SUSPEND_CALL = "aio_suspend";
 
     private final String name;
     private final boolean processWide;
@@ -161,11 +165,12 @@ public abstract class AbstractEngine implements AioEngine {
             }
             int stillQueued = compact(queued, good);
             boolean partial = rejected > 0 || stillQueued < good || r < 0;
-            String call = "lio_listio(" + mode + ", " + n + (n == 1 ? " operation)" : " operations)");
+            // Built only when a message needs it: a list that succeeds allocates nothing.
+            String call = mode == LioMode.LIO_WAIT ? LIO_WAIT_CALL : LIO_NOWAIT_CALL;
             if (mode == LioMode.LIO_NOWAIT) {
                 if (partial) {
                     int errno = rejected > 0 ? Errno.EINVAL.code() : r < 0 ? -r : Errno.EAGAIN.code();
-                    throw Failures.list(call, errno, notQueuedDetail(list, ops, n), notQueued(list, ops, n));
+                    throw Failures.list(call + " of " + n + (n == 1 ? " operation" : " operations"), errno, notQueuedDetail(list, ops, n), notQueued(list, ops, n));
                 }
                 return;
             }
@@ -187,7 +192,7 @@ public abstract class AbstractEngine implements AioEngine {
                     detail = failed + " operation" + (failed == 1 ? "" : "s") + " failed (first: " + firstFailure
                             + "); check error() of each" + (detail.isEmpty() ? "" : "; " + detail);
                 }
-                throw Failures.list(call, Errno.EIO.code(), detail, notQueued(list, ops, n));
+                throw Failures.list(call + " of " + n + (n == 1 ? " operation" : " operations"), Errno.EIO.code(), detail, notQueued(list, ops, n));
             }
         } finally {
             scratch.clear(n);
@@ -286,7 +291,7 @@ public abstract class AbstractEngine implements AioEngine {
                 }
                 ops[i] = op;
             }
-            return awaitAny(ops, 0, n, deadline, true, "aio_suspend(" + n + " operations)");
+            return awaitAny(ops, 0, n, deadline, true, AIO_SUSPEND_CALL);
         } finally {
             scratch.clear(n);
         }

@@ -9,7 +9,6 @@ import dev.jaio.internal.JavaCompletingEngine;
 import dev.jaio.internal.OpKind;
 import dev.jaio.internal.Operation;
 import dev.jaio.internal.ffi.NativeAccess;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -42,7 +41,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class ThreadsEngine extends JavaCompletingEngine {
     private static final int DEFAULT_QUEUE_BOUND = 1024;
 
-    private final ArrayBlockingQueue<ThreadsOperation> queue;
+    private final WorkQueue queue;
     private final Thread[] workers;
     /** What each worker runs now (null when idle), for fsync ordering and aio_cancel(fd, NULL). */
     private final AtomicReferenceArray<ThreadsOperation> running;
@@ -55,7 +54,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
         int threads = options.threads() > 0 ? options.threads()
                 : Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
         int bound = options.queueBound() > 0 ? options.queueBound() : DEFAULT_QUEUE_BOUND;
-        this.queue = new ArrayBlockingQueue<>(bound);
+        this.queue = new WorkQueue(bound);
         this.workers = new Thread[threads];
         this.running = new AtomicReferenceArray<>(threads);
         for (int i = 0; i < threads; i++) {
@@ -87,9 +86,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
         op.queued(sequence.incrementAndGet());
         joinList(list, op);
         try {
-            if (!queue.offer(op)) {
-                queue.put(op);
-            }
+            queue.put(op);
             return 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -124,11 +121,13 @@ public final class ThreadsEngine extends JavaCompletingEngine {
     protected int cancelAllNative(int fd) {
         boolean canceled = false;
         boolean notCanceled = false;
-        for (ThreadsOperation op : queue) {
+        int[] outcome = new int[1];
+        queue.forEach(op -> {
             if (op.fd() == fd && op.cancelForFd() == 0) {
-                canceled = true;
+                outcome[0] = 1;
             }
-        }
+        });
+        canceled = outcome[0] == 1;
         for (int i = 0; i < running.length(); i++) {
             ThreadsOperation op = running.get(i);
             if (op != null && op.fd() == fd && op.isRunning()) {
@@ -148,6 +147,9 @@ public final class ThreadsEngine extends JavaCompletingEngine {
                     return;
                 }
                 continue;
+            }
+            if (op == null) {
+                return;
             }
             if (!op.startRunning()) {
                 continue;
@@ -189,9 +191,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
     @Override
     protected void closeNative() {
         stopping = true;
-        for (Thread w : workers) {
-            w.interrupt();
-        }
+        queue.close();
         closeNotifier();
     }
 }

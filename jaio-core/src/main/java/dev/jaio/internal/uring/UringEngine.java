@@ -23,7 +23,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The engine "io_uring": one ring per engine, driven through raw system calls.
@@ -68,8 +67,12 @@ public final class UringEngine extends JavaCompletingEngine {
     private final SubmissionQueue sq;
     private final CompletionQueue cq;
     private final boolean vectored;
-    private final ReentrantLock submitLock = new ReentrantLock();
-    private final ReentrantLock reapLock = new ReentrantLock();
+    /**
+     * Monitors, not {@code ReentrantLock}s: a contended {@code ReentrantLock} allocates a queue node
+     * per waiting thread, and the reaper and a submitter do meet here.
+     */
+    private final Object submitLock = new Object();
+    private final Object reapLock = new Object();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final int maxInFlight;
     private final int eventFd;
@@ -208,12 +211,9 @@ public final class UringEngine extends JavaCompletingEngine {
         if (failsWithoutKernel(op)) {
             return 0;
         }
-        submitLock.lock();
-        try {
+        synchronized (submitLock) {
             enqueue(op);
             flush();
-        } finally {
-            submitLock.unlock();
         }
         reapNow();
         return 0;
@@ -222,8 +222,7 @@ public final class UringEngine extends JavaCompletingEngine {
     @Override
     protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
         Object list = beginList(mode, notify, n);
-        submitLock.lock();
-        try {
+        synchronized (submitLock) {
             for (int i = 0; i < n; i++) {
                 UringOperation op = (UringOperation) ops[i];
                 joinList(list, op);
@@ -232,8 +231,6 @@ public final class UringEngine extends JavaCompletingEngine {
                 }
             }
             flush();
-        } finally {
-            submitLock.unlock();
         }
         listSubmitted(list);
         reapNow();
@@ -296,22 +293,22 @@ public final class UringEngine extends JavaCompletingEngine {
 
     /** Reaps every posted completion; blocks only while another thread reaps. Any thread. */
     void reapNow() {
-        reapLock.lock();
-        try {
-            while (cq.reap(onCompletion, REAP_BATCH) > 0) {
-                // Reap until the ring is empty.
-                assert true;
-            }
+        synchronized (reapLock) {
+            drainCompletionQueue();
             if (ring.completionsBacklogged()) {
                 // Completions that overflowed the CQ ring wait in the kernel; GETEVENTS moves them in.
                 ring.enter(0, 0, IoUringAbi.IORING_ENTER_GETEVENTS);
-                while (cq.reap(onCompletion, REAP_BATCH) > 0) {
-                    assert true;
-                }
+                drainCompletionQueue();
             }
-        } finally {
-            reapLock.unlock();
         }
+    }
+
+    /** Delivers CQEs until the ring is empty. Under reapLock. */
+    private void drainCompletionQueue() {
+        int n;
+        do {
+            n = cq.reap(onCompletion, REAP_BATCH);
+        } while (n > 0);
     }
 
     private void onCompletion(long userData, int res, int flags) {
@@ -349,8 +346,7 @@ public final class UringEngine extends JavaCompletingEngine {
         if (canceledByThreadExit.isEmpty()) {
             return;
         }
-        submitLock.lock();
-        try {
+        synchronized (submitLock) {
             UringOperation op;
             while ((op = canceledByThreadExit.poll()) != null) {
                 if (op.cancelRequested) {
@@ -360,8 +356,6 @@ public final class UringEngine extends JavaCompletingEngine {
                 }
             }
             flush();
-        } finally {
-            submitLock.unlock();
         }
     }
 
@@ -404,15 +398,12 @@ public final class UringEngine extends JavaCompletingEngine {
 
     /** {@code aio_cancel} of one operation: 0 canceled, 1 running (not canceled), 2 already done. */
     int cancel(UringOperation op) {
-        submitLock.lock();
-        try {
+        synchronized (submitLock) {
             op.cancelRequested = true;
             if (canceledByThreadExit.remove(op)) {
                 completed(op, -Errno.ECANCELED.code());
                 return 0;
             }
-        } finally {
-            submitLock.unlock();
         }
         if (!op.inKernel) {
             return 2;
@@ -421,8 +412,7 @@ public final class UringEngine extends JavaCompletingEngine {
         long id = nextTicket.getAndIncrement();
         Ticket t = new Ticket();
         tickets.put(id, t);
-        submitLock.lock();
-        try {
+        synchronized (submitLock) {
             int sqe = sq.reserve();
             while (sqe == SubmissionQueue.FULL) {
                 flush();
@@ -430,8 +420,6 @@ public final class UringEngine extends JavaCompletingEngine {
             }
             sq.prepareCancel(sqe, target, 0, INTERNAL | id);
             flush();
-        } finally {
-            submitLock.unlock();
         }
         while (t.result == Integer.MIN_VALUE) {
             reapNow();

@@ -24,11 +24,11 @@ public final class Main {
     /** The command line was wrong; Main said how on stderr. */
     static final int EXIT_USAGE = 2;
 
-    /** What {@code jaio} without arguments runs. */
-    static final String DEFAULT_COMMAND = "demo";
+    /** What {@code jaio} without arguments runs: the benchmark with its defaults. */
+    static final String DEFAULT_COMMAND = "bench";
 
     /** Every command, in the order {@code jaio help} lists them. Add new ones here. */
-    static final List<Command> COMMANDS = List.of(new Demo());
+    static final List<Command> COMMANDS = List.of(new Bench(), new Probe(), new Demo());
 
     /** Set (to anything) to get stack traces of unexpected failures. */
     private static final String DEBUG_VARIABLE = "JAIO_DEBUG";

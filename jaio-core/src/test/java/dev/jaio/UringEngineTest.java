@@ -189,6 +189,38 @@ class UringEngineTest {
         }
     }
 
+    /**
+     * An fsync waits for the earlier writes of its own descriptor only: held back by a write stuck
+     * on a full pipe, it delays neither a later write nor a read of another file (as
+     * {@code IOSQE_IO_DRAIN} would, for the whole ring).
+     */
+    @Test
+    void aHeldBackFsyncDelaysNothingElse() throws Exception {
+        try (AioEngine engine = AioEngine.open("io_uring"); Pipe pipe = Pipe.open(); AioFile f = AioFile.tempfile();
+                Arena arena = Arena.ofShared()) {
+            pipe.write(new byte[pipe.capacity()]);
+            AioWrite stuck = new AioWrite(engine, pipe.writeFd(), 0, arena.allocate(4), 0, SigevNotify.none());
+            stuck.submit();
+            AioFsync sync = new AioFsync(engine, pipe.writeFd(), AioFsyncMode.O_DSYNC, 0, SigevNotify.none());
+            sync.submit();
+            AioWrite later = new AioWrite(engine, f.fd(), 0, arena.allocate(BLOCK, 8), 0, SigevNotify.none());
+            AioRead other = new AioRead(engine, f.fd(), 0, arena.allocate(BLOCK, 8), 0, SigevNotify.none());
+            Aio.lioListio(LioMode.LIO_WAIT, List.of(later), SigevNotify.none());
+            assertEquals(BLOCK, later.aioReturn());
+            Aio.lioListio(LioMode.LIO_WAIT, List.of(other), SigevNotify.none());
+            assertEquals(BLOCK, other.aioReturn());
+            assertEquals(Errno.EINPROGRESS, sync.error(), "the fsync still waits for the stuck write");
+            pipe.read(pipe.capacity());
+            assertTrue(Aio.aioSuspend(List.of(stuck), Duration.ofSeconds(10)));
+            assertEquals(4, stuck.aioReturn());
+            while (sync.error() == Errno.EINPROGRESS) {
+                assertTrue(Aio.aioSuspend(List.of(sync), Duration.ofSeconds(10)));
+            }
+            assertEquals(Errno.EINVAL, sync.error(), "fsync(2) of a pipe fails with EINVAL, after the write");
+            assertThrows(AioException.class, sync::aioReturn);
+        }
+    }
+
     /** The child: prints what the default engine became and why. */
     public static final class FallbackChild {
         public static void main(String[] args) {

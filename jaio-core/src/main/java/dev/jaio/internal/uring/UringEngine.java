@@ -49,8 +49,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>user_data</b> is a block's slot in {@link #slots} and a generation; internal requests
  * (cancels, the wake-up NOP) have bit 63 set.
  *
- * <p><b>fsync</b> is linked to the queue by {@code IOSQE_IO_DRAIN}: it starts after every
- * operation submitted before it completed, as POSIX wants of {@code aio_fsync}.
+ * <p><b>fsync</b>: POSIX wants an {@code aio_fsync} to cover the writes queued before it. The
+ * engine submits an fsync only when no earlier write of its descriptor is in flight, holding it
+ * back until then (see {@link #deferFsync}); unlike {@code IOSQE_IO_DRAIN}, this never delays
+ * later operations or other descriptors.
  *
  * <p><b>Closing</b> cancels what is in flight, waits for every completion (so the kernel writes no
  * buffer any more), stops the reaper, then unmaps the ring.
@@ -88,6 +90,11 @@ public final class UringEngine extends JavaCompletingEngine {
     private final AtomicLong nextTicket = new AtomicLong(1);
     private final ConcurrentHashMap<Long, Ticket> tickets = new ConcurrentHashMap<>();
     private final CompletionConsumer onCompletion = this::onCompletion;
+    /** Order of submission; see {@link UringOperation#sequence}. Under submitLock. */
+    private long submitSequence;
+    /** fsyncs waiting for earlier writes of their descriptor; see {@link #deferFsync}. Under submitLock. */
+    private final java.util.List<UringOperation> deferredFsyncs = new java.util.ArrayList<>();
+    private volatile int deferredFsyncCount;
     /** Operations to submit again from the reaper thread; see {@link #resubmitCanceledByThreadExit()}. */
     private final java.util.concurrent.ConcurrentLinkedQueue<UringOperation> canceledByThreadExit =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -212,11 +219,81 @@ public final class UringEngine extends JavaCompletingEngine {
             return 0;
         }
         synchronized (submitLock) {
-            enqueue(op);
-            flush();
+            op.sequence = ++submitSequence;
+            if (op.kind() == OpKind.FSYNC && waitsForEarlierWrites(op)) {
+                deferFsync(op);
+            } else {
+                enqueue(op);
+                flush();
+            }
         }
         reapNow();
         return 0;
+    }
+
+    // ---------------------------------------------------------------- fsync ordering
+
+    /**
+     * Whether a write of {@code fsync}'s descriptor, submitted before it, is still in flight.
+     * Under submitLock. Scans the block table: fsyncs are rare next to reads and writes.
+     */
+    private boolean waitsForEarlierWrites(UringOperation fsync) {
+        AtomicReferenceArray<UringOperation> table = slots;
+        for (int i = 0; i < table.length(); i++) {
+            UringOperation w = table.get(i);
+            if (w != null && w.inKernel && blocks(w, fsync)) {
+                return true;
+            }
+        }
+        for (UringOperation w : canceledByThreadExit) {
+            if (blocks(w, fsync)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean blocks(UringOperation write, UringOperation fsync) {
+        return write.fd() == fsync.fd() && (write.kind() == OpKind.WRITE || write.kind() == OpKind.WRITEV)
+                && write.sequence < fsync.sequence;
+    }
+
+    /**
+     * POSIX: an {@code aio_fsync} covers the writes queued before it, and only those. io_uring's
+     * {@code IOSQE_IO_DRAIN} would also hold back every later operation of the ring, of any
+     * descriptor, until the fsync is done; instead the fsync waits here, unsubmitted, until the
+     * earlier writes of its descriptor have completed. Under submitLock.
+     */
+    private void deferFsync(UringOperation fsync) {
+        deferredFsyncs.add(fsync);
+        deferredFsyncCount++;
+        // A write may have completed between the check and the count: its completion saw no
+        // deferred fsync and woke nobody, so look again now that the count is published.
+        if (!waitsForEarlierWrites(fsync)) {
+            releaseDeferredFsyncs();
+        }
+    }
+
+    /** Submits the deferred fsyncs whose earlier writes have all completed. */
+    private void releaseDeferredFsyncs() {
+        if (deferredFsyncCount == 0) {
+            return;
+        }
+        synchronized (submitLock) {
+            boolean submitted = false;
+            for (java.util.Iterator<UringOperation> it = deferredFsyncs.iterator(); it.hasNext(); ) {
+                UringOperation fsync = it.next();
+                if (!waitsForEarlierWrites(fsync)) {
+                    it.remove();
+                    deferredFsyncCount--;
+                    enqueue(fsync);
+                    submitted = true;
+                }
+            }
+            if (submitted) {
+                flush();
+            }
+        }
     }
 
     @Override
@@ -227,6 +304,7 @@ public final class UringEngine extends JavaCompletingEngine {
                 UringOperation op = (UringOperation) ops[i];
                 joinList(list, op);
                 if (!failsWithoutKernel(op)) {
+                    op.sequence = ++submitSequence;
                     enqueue(op);
                 }
             }
@@ -336,6 +414,9 @@ public final class UringEngine extends JavaCompletingEngine {
             return;
         }
         completed(op, res);
+        if (deferredFsyncCount > 0 && (op.kind() == OpKind.WRITE || op.kind() == OpKind.WRITEV)) {
+            EventFd.signal(eventFd); // the reaper submits the fsyncs this write held back
+        }
     }
 
     /**
@@ -375,6 +456,7 @@ public final class UringEngine extends JavaCompletingEngine {
             if (!stopping) {
                 try {
                     resubmitCanceledByThreadExit();
+                    releaseDeferredFsyncs();
                     reapNow();
                 } catch (RuntimeException | Error e) {
                     Callbacks.report(e);
@@ -401,6 +483,11 @@ public final class UringEngine extends JavaCompletingEngine {
         synchronized (submitLock) {
             op.cancelRequested = true;
             if (canceledByThreadExit.remove(op)) {
+                completed(op, -Errno.ECANCELED.code());
+                return 0;
+            }
+            if (deferredFsyncs.remove(op)) {
+                deferredFsyncCount--;
                 completed(op, -Errno.ECANCELED.code());
                 return 0;
             }

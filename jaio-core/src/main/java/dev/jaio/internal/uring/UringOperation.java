@@ -25,6 +25,8 @@ final class UringOperation extends Operation {
     volatile boolean inKernel;
     /** The user asked to cancel this submission (so an ECANCELED completion is the answer). */
     volatile boolean cancelRequested;
+    /** Order of submission, engine-wide (under the submit lock): what an fsync must wait for. */
+    long sequence;
     private MemorySegment iovecs;
 
     UringOperation(UringEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
@@ -48,13 +50,10 @@ final class UringOperation extends Operation {
             case WRITE -> sq.prepareWrite(sqe, fd, buffer, offset, ud);
             case READV -> sq.prepareReadv(sqe, fd, fillIovecs(), buffers.length, offset, ud);
             case WRITEV -> sq.prepareWritev(sqe, fd, fillIovecs(), buffers.length, offset, ud);
-            case FSYNC -> {
-                sq.prepareFsync(sqe, fd, fsyncMode == AioFsyncMode.O_DSYNC ? IoUringAbi.IORING_FSYNC_DATASYNC : 0, ud);
-                // POSIX: an aio_fsync covers the operations queued before it. io_uring would start
-                // it at once, unordered; DRAIN makes the kernel start it only after every earlier
-                // SQE of the ring completed (stronger than "of this fd", never weaker).
-                sq.setFlags(sqe, IoUringAbi.IOSQE_IO_DRAIN);
-            }
+            // io_uring starts an fsync at once, unordered with earlier writes; the engine submits
+            // it only once the writes it must cover have completed (UringEngine#submitFsync).
+            case FSYNC -> sq.prepareFsync(sqe, fd, fsyncMode == AioFsyncMode.O_DSYNC
+                    ? IoUringAbi.IORING_FSYNC_DATASYNC : 0, ud);
         }
         inKernel = true;
     }

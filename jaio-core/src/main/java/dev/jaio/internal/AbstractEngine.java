@@ -174,7 +174,19 @@ public abstract class AbstractEngine implements AioEngine {
                 }
                 return;
             }
-            awaitAll(queued, stillQueued, call);
+            try {
+                awaitAll(queued, stillQueued, call);
+            } catch (AioException interrupted) {
+                if (!partial) {
+                    throw interrupted;
+                }
+                // An interrupted wait leaves the list partly submitted, as EAGAIN does: the caller
+                // must still learn which blocks were never queued (AioException.notQueued), or it
+                // would wait for them for ever.
+                throw Failures.list(call + " of " + n + (n == 1 ? " operation" : " operations"), Errno.EINTR.code(),
+                        "interrupted while waiting, the queued operations go on; " + notQueuedDetail(list, ops, n),
+                        notQueued(list, ops, n));
+            }
             int failed = 0;
             String firstFailure = null;
             for (int i = 0; i < stillQueued; i++) {

@@ -342,8 +342,15 @@ public final class UringEngine extends JavaCompletingEngine {
             flush();
             sqe = sq.reserve();
         }
+        try {
+            op.prepare(sq, sqe);
+        } catch (RuntimeException | Error e) {
+            // A reserved SQE still holds the request it carried last time: left reserved, the
+            // next flush would submit that old request again. Give it back, count nothing.
+            sq.abandon(1);
+            throw e;
+        }
         inFlight.incrementAndGet();
-        op.prepare(sq, sqe);
     }
 
     /** Submits every published SQE. Under submitLock. */

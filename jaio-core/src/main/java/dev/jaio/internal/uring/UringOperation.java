@@ -46,8 +46,8 @@ final class UringOperation extends Operation {
         cancelRequested = false;
         long ud = userData();
         switch (kind) {
-            case READ -> sq.prepareRead(sqe, fd, buffer, offset, ud);
-            case WRITE -> sq.prepareWrite(sqe, fd, buffer, offset, ud);
+            case READ -> sq.prepareRead(sqe, fd, transferable(buffer), offset, ud);
+            case WRITE -> sq.prepareWrite(sqe, fd, transferable(buffer), offset, ud);
             case READV -> sq.prepareReadv(sqe, fd, fillIovecs(), buffers.length, offset, ud);
             case WRITEV -> sq.prepareWritev(sqe, fd, fillIovecs(), buffers.length, offset, ud);
             // io_uring starts an fsync at once, unordered with earlier writes; the engine submits
@@ -56,6 +56,20 @@ final class UringOperation extends Operation {
                     ? IoUringAbi.IORING_FSYNC_DATASYNC : 0, ud);
         }
         inKernel = true;
+    }
+
+    /**
+     * Linux moves at most {@code MAX_RW_COUNT} ({@code INT_MAX & PAGE_MASK}, 0x7ffff000 with 4 KiB
+     * pages) bytes per read or write (read(2): "transfers at most 0x7ffff000 bytes"); the other
+     * engines get that cut from the kernel. An SQE's {@code len} is a {@code __u32}, so a buffer
+     * over 4 GiB - 1 would not fit at all: cut it here to what read(2) would transfer, and the
+     * operation returns the same short count as on the other engines. (The slice is made only
+     * for such buffers.)
+     */
+    static final long MAX_RW_COUNT = 0x7FFF_F000L;
+
+    private static MemorySegment transferable(MemorySegment buffer) {
+        return buffer.byteSize() <= MAX_RW_COUNT ? buffer : buffer.asSlice(0, MAX_RW_COUNT);
     }
 
     private MemorySegment fillIovecs() {

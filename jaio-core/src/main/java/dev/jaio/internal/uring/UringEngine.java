@@ -554,9 +554,12 @@ public final class UringEngine extends JavaCompletingEngine {
 
     @Override
     protected void closeNative() {
-        // AbstractEngine.close() has cancelled and drained every operation; reap what is left
-        // (cancel tickets) so the kernel holds nothing of ours, then stop the reaper and unmap.
-        while (inFlight.get() > 0 || !tickets.isEmpty()) {
+        // AbstractEngine.close() has cancelled and drained every operation: each one's CQE was
+        // reaped (that is what completed it), so no buffer is in the kernel's hands any more.
+        // What may remain are the CQEs of cancel requests: reap them, so the kernel holds nothing
+        // of ours, then stop the reaper and unmap. (The in-flight counter is not consulted: it
+        // only paces submissions, and a ring must close even if it were ever off by one.)
+        while (!tickets.isEmpty()) {
             reapNow();
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }

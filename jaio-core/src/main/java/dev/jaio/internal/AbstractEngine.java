@@ -54,6 +54,8 @@ public abstract class AbstractEngine implements AioEngine {
     private volatile boolean closed;
     private final Set<Operation> live = ConcurrentHashMap.newKeySet();
     private final List<Operation> orphans = new ArrayList<>();
+    /** Opened when {@link #close()} has drained and freed every operation. */
+    private final java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
     private Thread orphanReaper;
 
     protected AbstractEngine(String name, boolean processWide) {
@@ -107,6 +109,26 @@ public abstract class AbstractEngine implements AioEngine {
 
     public final boolean isClosed() {
         return closed;
+    }
+
+    /**
+     * Waits, ignoring interrupts (kept for the caller), until {@link #close()} has drained and
+     * freed every operation. For a block closed while its engine closes: the engine frees it once
+     * its I/O has ended, and the block's {@code close()} must not return before that.
+     */
+    final void awaitDrained() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                drained.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     final void requireOpen() {
@@ -448,7 +470,10 @@ public abstract class AbstractEngine implements AioEngine {
             Operation[] pending;
             synchronized (orphans) {
                 orphans.removeIf(op -> {
-                    if (closed || !op.inProgress() || op.poll() != Operation.PENDING) {
+                    if (closed) {
+                        return true; // the closing engine drains and frees it with the others
+                    }
+                    if (!op.inProgress() || op.poll() != Operation.PENDING) {
                         op.closeAs("it became unreachable");
                         return true;
                     }
@@ -491,10 +516,19 @@ public abstract class AbstractEngine implements AioEngine {
         }
         synchronized (this) {
             if (closed) {
+                awaitDrained(); // another thread closes it: return, as it will, once all is freed
                 return;
             }
             closed = true;
         }
+        try {
+            drainAndFree();
+        } finally {
+            drained.countDown();
+        }
+    }
+
+    private void drainAndFree() {
         while (inside.get() != 0) {
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
         }

@@ -316,7 +316,12 @@ public abstract class Operation {
         if (phase == CLOSED) {
             return;
         }
-        if (phase == IN_PROGRESS && !engine.isClosed()) {
+        if (phase == IN_PROGRESS && engine.isClosed()) {
+            // The engine is closing: it cancels, drains and frees every operation it still holds,
+            // this one included. Freeing it here could free what the kernel or libc still writes
+            // (and the caller would then free the buffers): wait for the engine instead.
+            engine.awaitDrained();
+        } else if (phase == IN_PROGRESS) {
             try {
                 if (poll() == PENDING) {
                     engine.enter();
@@ -334,7 +339,8 @@ public abstract class Operation {
                     engine.exit();
                 }
             } catch (IllegalStateException engineClosedMeanwhile) {
-                // The engine closed while we waited: it cancelled, drained and freed everything.
+                // The engine began to close while we waited: it drains and frees this one too.
+                engine.awaitDrained();
             }
         }
         closeAs("it was closed");
@@ -348,7 +354,10 @@ public abstract class Operation {
         if (phase == CLOSED) {
             return;
         }
-        if (phase == IN_PROGRESS && !engine.isClosed() && poll() == PENDING) {
+        if (phase == IN_PROGRESS && engine.isClosed()) {
+            return; // the closing engine drains and frees it
+        }
+        if (phase == IN_PROGRESS && poll() == PENDING) {
             engine.adoptOrphan(this);
             return;
         }

@@ -44,9 +44,15 @@ final class PosixOperation extends Operation {
     final MemorySegment aiocb;
     /** Token of the {@code SIGEV_THREAD} dispatch for this block's notification, or 0. */
     private long threadToken;
+    private final PosixEngine posixEngine;
+    /** The engine's sequence of this block's last submission; see {@link PosixEngine#mayCancel}. Under its submitLock. */
+    long sequence;
+    /** Counted in the engine's prioritized operations in flight. Under its submitLock. */
+    boolean prioritizedInFlight;
 
     PosixOperation(PosixEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
         super(engine, kind, fd, priority, mode, notify);
+        this.posixEngine = engine;
         this.aiocb = Libc.calloc(AIOCB_SIZE);
         aiocb.set(JAVA_INT, AIO_FILDES, fd);
         aiocb.set(JAVA_INT, AIO_REQPRIO, priority);
@@ -91,8 +97,36 @@ final class PosixOperation extends Operation {
         }
     }
 
+    /** libc accepted this block's request. Under the engine's submitLock. */
+    void recordSubmission() {
+        sequence = posixEngine.submitted(this);
+        prioritizedInFlight = priority != 0;
+    }
+
+    /** The request is over for good (returned, or freed after its end): stop counting it. */
+    private void finished() {
+        if (priority != 0) {
+            synchronized (posixEngine.submitLock) {
+                if (prioritizedInFlight) {
+                    prioritizedInFlight = false;
+                    posixEngine.finishedPrioritized(this);
+                }
+            }
+        }
+    }
+
     @Override
     protected int startSingle() {
+        synchronized (posixEngine.submitLock) {
+            int r = submitToLibc();
+            if (r == 0) {
+                recordSubmission();
+            }
+            return r;
+        }
+    }
+
+    private int submitToLibc() {
         int r = switch (kind) {
             case READ -> {
                 prepareTransfer(PosixAio.LIO_READ);
@@ -136,7 +170,12 @@ final class PosixOperation extends Operation {
 
     @Override
     protected int cancelNative() {
-        return PosixAio.aioCancel(fd, aiocb);
+        synchronized (posixEngine.submitLock) {
+            if (!posixEngine.mayCancel(this)) {
+                return 1; // AIO_NOTCANCELED: it runs to its end; see PosixEngine#mayCancel
+            }
+            return PosixAio.aioCancel(fd, aiocb);
+        }
     }
 
     @Override
@@ -144,6 +183,7 @@ final class PosixOperation extends Operation {
         // glibc's aio_return only reads __return_value, but POSIX makes it the call that lets the
         // implementation release what it keeps for the aiocb; keep the protocol.
         PosixAio.aioReturn(aiocb);
+        finished();
     }
 
     @Override
@@ -162,6 +202,7 @@ final class PosixOperation extends Operation {
 
     @Override
     protected void freeNative() {
+        finished();
         if (threadToken != 0) {
             SigevThreadDispatch.retire(threadToken);
             threadToken = 0;

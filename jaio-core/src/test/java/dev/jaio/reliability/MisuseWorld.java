@@ -1,0 +1,1218 @@
+package dev.jaio.reliability;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+import dev.jaio.Aio;
+import dev.jaio.AioCancelStat;
+import dev.jaio.AioEngine;
+import dev.jaio.AioEngineOptions;
+import dev.jaio.AioException;
+import dev.jaio.AioFsync;
+import dev.jaio.AioFsyncMode;
+import dev.jaio.AioRead;
+import dev.jaio.AioReadv;
+import dev.jaio.AioWrite;
+import dev.jaio.AioWritev;
+import dev.jaio.Errno;
+import dev.jaio.LioMode;
+import dev.jaio.SigevNotify;
+import dev.jaio.Signal;
+import dev.jaio.contract.Pipe;
+import dev.jaio.contract.Usr2;
+import dev.jaio.reliability.MisuseStep.AwaitAndReturn;
+import dev.jaio.reliability.MisuseStep.Cancel;
+import dev.jaio.reliability.MisuseStep.CancelAll;
+import dev.jaio.reliability.MisuseStep.Close;
+import dev.jaio.reliability.MisuseStep.CloseArena;
+import dev.jaio.reliability.MisuseStep.CloseEngine;
+import dev.jaio.reliability.MisuseStep.CloseFd;
+import dev.jaio.reliability.MisuseStep.Create;
+import dev.jaio.reliability.MisuseStep.Interrupted;
+import dev.jaio.reliability.MisuseStep.Kind;
+import dev.jaio.reliability.MisuseStep.Lio;
+import dev.jaio.reliability.MisuseStep.Nulls;
+import dev.jaio.reliability.MisuseStep.OnOtherThread;
+import dev.jaio.reliability.MisuseStep.Return;
+import dev.jaio.reliability.MisuseStep.SetBuffer;
+import dev.jaio.reliability.MisuseStep.SetNotify;
+import dev.jaio.reliability.MisuseStep.SetOffset;
+import dev.jaio.reliability.MisuseStep.Submit;
+import dev.jaio.reliability.MisuseStep.Suspend;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The world one misuse sequence runs in, and the judge of every call in it.
+ *
+ * <p><b>The world.</b> A private engine of the kind under test and a second ("foreign") engine;
+ * a table of descriptors (regular files read-write, read-only and {@code O_DIRECT}, a directory,
+ * {@code /dev/null}, {@code /dev/zero}, a pipe at end of file, a pipe with no reader, a data file
+ * the sequence may close, a closed number, {@code -1}, {@code Integer.MAX_VALUE} and
+ * {@code MIN_VALUE}, standard input); of offsets (0, odd, negative, {@code Long.MIN_VALUE},
+ * {@code Long.MAX_VALUE}, 1 TiB, 2^62); of buffers (shared, confined, confined to another
+ * thread, automatic, global, read-only, heap, overlapping slices, from arenas the sequence may
+ * close, empty, 4 MiB, and native segments at address 0 of 16 bytes and of 5 GiB); of priorities,
+ * notifications (none, null, a callback, a throwing callback, SIGUSR2) and timeouts. Every
+ * descriptor completes every operation promptly, so a hang is a bug, not the test's doing.
+ *
+ * <p><b>The judge.</b> Each call must return or throw an exception {@code API.md} documents for
+ * it ({@link #ALLOWED}); anything else (a {@code WrongThreadException}, an
+ * {@code IndexOutOfBoundsException}, an {@code Error}) fails the sequence. A model of each block
+ * (in progress or not, closed or not) is kept from the calls' documented effects and compared
+ * with {@code inProgress()} after every step; results are checked where they are defined (a
+ * byte count never above what was asked; exactly what the read-only file holds; zeros from
+ * {@code /dev/zero}; nothing from a pipe at end of file); after the sequence every operation must
+ * complete within a bound, the engine must still do correct I/O, and close.
+ *
+ * <p>Not thread-safe: one sequence, driven by one thread at a time (steps run on another thread
+ * are joined before the next).
+ */
+final class MisuseWorld implements AutoCloseable {
+    static final int SLOTS = 4;
+    /** How long an operation may take after the sequence before it counts as a hang. */
+    static final Duration PATIENCE = Duration.ofSeconds(20);
+
+    static final List<String> FD_NAMES = List.of("data", "read-only file", "O_DIRECT file", "directory", "/dev/null",
+            "/dev/zero", "pipe at EOF", "pipe without reader", "closable data file", "closed number", "-1",
+            "Integer.MAX_VALUE", "Integer.MIN_VALUE", "stdin");
+    static final int FD_DATA = 0, FD_RDONLY = 1, FD_DIRECT = 2, FD_DIR = 3, FD_NULL = 4, FD_ZERO = 5, FD_PIPE_EOF = 6,
+            FD_PIPE_BROKEN = 7, FD_CLOSABLE = 8, FD_CLOSED = 9, FD_STDIN = 13;
+
+    static final List<Long> OFFSETS = List.of(0L, 1L, 4095L, 4096L, 65_526L, 1L << 20, -1L, -4096L, Long.MIN_VALUE,
+            Long.MAX_VALUE, Long.MAX_VALUE - 4095, 1L << 40, 1L << 62);
+
+    static final List<String> BUFFER_NAMES = List.of("shared 4096 aligned", "shared 1 byte", "shared empty",
+            "confined 512", "auto 8192", "global 64", "read-only view", "heap", "slice of the first",
+            "closable shared 1024", "closable confined 1024", "address 0, 5 GiB", "address 0, 16 bytes",
+            "shared 4 MiB", "null", "shared 4096 aligned (2)", "confined to another thread 256");
+    static final int BUF_SHARED = 0, BUF_SLICE = 8, BUF_CLOSABLE_SHARED = 9, BUF_CLOSABLE_CONFINED = 10,
+            NULL_HUGE = 11, NULL_SMALL = 12, BUF_NULL = 14, BUF_OTHER_THREAD = 16, BUF_HEAP = 7, BUF_READ_ONLY = 6;
+
+    static final List<Integer> PRIORITIES = List.of(0, 20, 21, -1, Integer.MAX_VALUE);
+    static final List<String> NOTIFY_NAMES = List.of("none", "null", "callback", "throwing callback", "SIGUSR2");
+    static final List<String> TIMEOUT_NAMES = List.of("null (for ever)", "zero", "1 ms", "50 ms", "-1 ms",
+            "Long.MAX_VALUE s");
+    static final int NULL_CALLS = 12;
+    /** Bytes of the read-only file, whose content every read of it is checked against. */
+    static final int RDONLY_SIZE = 65_536;
+
+    /** The exceptions each call may throw, per API.md and the Javadoc. */
+    enum Call {
+        CONSTRUCT(Set.of(IllegalArgumentException.class, NullPointerException.class, IllegalStateException.class)),
+        SUBMIT(Set.of(AioException.class, IllegalStateException.class, UnsupportedOperationException.class)),
+        ERROR(Set.of(IllegalStateException.class)),
+        RETURN(Set.of(AioException.class, IllegalStateException.class)),
+        CANCEL(Set.of(AioException.class, IllegalStateException.class)),
+        SETTER(Set.of(IllegalStateException.class, IllegalArgumentException.class, NullPointerException.class)),
+        CLOSE(Set.of()),
+        LIO(Set.of(AioException.class, IllegalArgumentException.class, IllegalStateException.class,
+                UnsupportedOperationException.class, NullPointerException.class)),
+        SUSPEND(Set.of(AioException.class, IllegalArgumentException.class, NullPointerException.class)),
+        CANCEL_ALL(Set.of(AioException.class, IllegalStateException.class)),
+        NULLS(Set.of(NullPointerException.class, IllegalStateException.class));
+
+        final Set<Class<? extends Throwable>> allowed;
+
+        Call(Set<Class<? extends Throwable>> allowed) {
+            this.allowed = allowed;
+        }
+
+        boolean allows(Throwable t) {
+            for (Class<? extends Throwable> c : allowed) {
+                if (c.isInstance(t)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** Counts over every sequence of this JVM, for the summary the fuzzer prints. */
+    static final class Stats {
+        final AtomicLong sequences = new AtomicLong(), steps = new AtomicLong(), calls = new AtomicLong(),
+                dataChecks = new AtomicLong(), completedOps = new AtomicLong(), callbacks = new AtomicLong();
+        final Map<String, Long> outcomes = new TreeMap<>();
+
+        synchronized void outcome(String what) {
+            outcomes.merge(what, 1L, Long::sum);
+        }
+
+        synchronized String outcomes() {
+            return outcomes.toString();
+        }
+    }
+
+    static final Stats STATS = new Stats();
+    /** Allocated once: the global arena never frees. */
+    private static final MemorySegment GLOBAL = Arena.global().allocate(64);
+
+    /** What the judge knows of one block. */
+    private static final class Block {
+        final Aio aio;
+        final Kind kind;
+        final boolean foreign;
+        final int fd;
+        int offset;
+        List<Integer> buffers;
+        boolean inProgress;
+        boolean closed;
+        boolean tainted;
+        /** The offset and buffers of the submission in flight. */
+        long submittedOffset;
+        List<Integer> submittedBuffers;
+
+        Block(Aio aio, Kind kind, boolean foreign, int fd, int offset, List<Integer> buffers) {
+            this.aio = aio;
+            this.kind = kind;
+            this.foreign = foreign;
+            this.fd = fd;
+            this.offset = offset;
+            this.buffers = buffers;
+        }
+
+        boolean reads() {
+            return kind == Kind.READ || kind == Kind.READV;
+        }
+
+        @Override
+        public String toString() {
+            return aio + (foreign ? " (foreign engine)" : "") + " fd=" + FD_NAMES.get(fd);
+        }
+    }
+
+    private final String engineName;
+    private final AioEngine engine;
+    private final AioEngine foreign;
+    private boolean engineClosed;
+    private final Path dir;
+    private final int[] fds = new int[FD_NAMES.size()];
+    private final List<Integer> ownFds = new ArrayList<>();
+    private final Pipe eofPipe;
+    private final Pipe brokenPipe;
+    private boolean closableFdClosed;
+    private final byte[] rdonlyContent;
+    private final Arena shared = Arena.ofShared();
+    private final Arena confined = Arena.ofConfined();
+    private final Arena closableShared = Arena.ofShared();
+    private final Arena closableConfined = Arena.ofConfined();
+    private final boolean[] arenaClosed = new boolean[2];
+    private final Thread owner = Thread.currentThread();
+    private final OtherThreadArena otherThreadArena;
+    private final MemorySegment[] buffers = new MemorySegment[BUFFER_NAMES.size()];
+    private final Block[] slots = new Block[SLOTS];
+    /** Blocks replaced in their slot, kept for the final cleanup. */
+    private final List<Block> replaced = new ArrayList<>();
+    private final AtomicLong callbacks = new AtomicLong();
+    private final List<String> log = new ArrayList<>();
+
+    /** A confined arena owned by a thread that lives as long as the world. */
+    private static final class OtherThreadArena {
+        final CountDownLatch ready = new CountDownLatch(1);
+        final CountDownLatch done = new CountDownLatch(1);
+        final AtomicReference<MemorySegment> segment = new AtomicReference<>();
+        final Thread thread;
+
+        OtherThreadArena() throws InterruptedException {
+            thread = Thread.ofPlatform().daemon().name("misuse-arena-owner").start(() -> {
+                try (Arena a = Arena.ofConfined()) {
+                    segment.set(a.allocate(256));
+                    ready.countDown();
+                    done.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            ready.await();
+        }
+
+        void close() throws InterruptedException {
+            done.countDown();
+            thread.join();
+        }
+    }
+
+    MisuseWorld(String engineName) throws IOException, InterruptedException {
+        Usr2.install(); // SIGUSR2 notifications must find a handler, or the signal ends the JVM
+        this.engineName = engineName;
+        this.engine = AioEngine.open(engineName);
+        this.foreign = engineName.equals("posix")
+                ? AioEngine.open("threads", AioEngineOptions.defaults().withThreads(1)) : AioEngine.open("posix");
+        this.dir = Files.createTempDirectory("jaio-misuse-");
+        this.rdonlyContent = BlockPattern.bytes(0, 77, RDONLY_SIZE);
+        Path data = dir.resolve("data");
+        Path rdonly = dir.resolve("read-only");
+        Files.write(rdonly, rdonlyContent);
+        fds[FD_DATA] = own(LinuxCalls.open(data.toString(), 0100 /* O_CREAT */ | LinuxCalls.O_RDWR | LinuxCalls.O_CLOEXEC));
+        fds[FD_RDONLY] = own(LinuxCalls.open(rdonly.toString(), LinuxCalls.O_RDONLY | LinuxCalls.O_CLOEXEC));
+        fds[FD_DIRECT] = own(LinuxCalls.open(dir.resolve("direct").toString(),
+                0100 | LinuxCalls.O_RDWR | LinuxCalls.O_CLOEXEC | directFlag()));
+        fds[FD_DIR] = own(LinuxCalls.open(dir.toString(), LinuxCalls.O_RDONLY | LinuxCalls.O_CLOEXEC));
+        fds[FD_NULL] = own(LinuxCalls.open("/dev/null", LinuxCalls.O_RDWR | LinuxCalls.O_CLOEXEC));
+        fds[FD_ZERO] = own(LinuxCalls.open("/dev/zero", LinuxCalls.O_RDWR | LinuxCalls.O_CLOEXEC));
+        eofPipe = Pipe.open();
+        eofPipe.closeWriteEnd();
+        fds[FD_PIPE_EOF] = eofPipe.readFd();
+        brokenPipe = Pipe.open();
+        fds[FD_PIPE_BROKEN] = brokenPipe.writeFd();
+        closeReadEnd(brokenPipe);
+        fds[FD_CLOSABLE] = LinuxCalls.open(dir.resolve("closable").toString(),
+                0100 | LinuxCalls.O_RDWR | LinuxCalls.O_CLOEXEC);
+        fds[FD_CLOSED] = closedNumber();
+        fds[10] = -1;
+        fds[11] = Integer.MAX_VALUE;
+        fds[12] = Integer.MIN_VALUE;
+        fds[FD_STDIN] = 0;
+        otherThreadArena = new OtherThreadArena();
+        buffers[0] = shared.allocate(4096, 4096);
+        buffers[1] = shared.allocate(1);
+        buffers[2] = shared.allocate(0);
+        buffers[3] = confined.allocate(512);
+        buffers[4] = Arena.ofAuto().allocate(8192);
+        buffers[5] = GLOBAL;
+        buffers[BUF_READ_ONLY] = shared.allocate(256).asReadOnly();
+        buffers[BUF_HEAP] = MemorySegment.ofArray(new byte[16]);
+        buffers[BUF_SLICE] = buffers[0].asSlice(100, 200);
+        buffers[BUF_CLOSABLE_SHARED] = closableShared.allocate(1024);
+        buffers[BUF_CLOSABLE_CONFINED] = closableConfined.allocate(1024);
+        buffers[NULL_HUGE] = atAddressZero(5L << 30);
+        buffers[NULL_SMALL] = atAddressZero(16);
+        buffers[13] = shared.allocate(4 << 20);
+        buffers[BUF_NULL] = null;
+        buffers[15] = shared.allocate(4096, 4096);
+        buffers[BUF_OTHER_THREAD] = otherThreadArena.segment.get();
+        STATS.sequences.incrementAndGet();
+    }
+
+    private static int directFlag() {
+        String arch = System.getProperty("os.arch");
+        return arch.equals("aarch64") ? 0200000 : 040000;
+    }
+
+    @SuppressWarnings("restricted")
+    private static MemorySegment atAddressZero(long size) {
+        return MemorySegment.NULL.reinterpret(size);
+    }
+
+    private int own(int fd) {
+        if (fd < 0) {
+            throw new IllegalStateException("setting up the misuse world: open failed: " + LinuxCalls.errnoText(-fd));
+        }
+        ownFds.add(fd);
+        return fd;
+    }
+
+    private static void closeReadEnd(Pipe p) {
+        LinuxCalls.close(p.readFd());
+    }
+
+    /** A descriptor number that is not open, and far above what this JVM opens. */
+    private static int closedNumber() {
+        for (int n = 4000; ; n++) {
+            if (!LinuxCalls.isOpen(n)) {
+                return n;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ running steps
+
+    /** Runs {@code steps}, judging each; throws {@link AssertionError} at the first violation. */
+    void run(List<MisuseStep> steps) throws Exception {
+        for (MisuseStep s : steps) {
+            log.add(s.toString());
+            STATS.steps.incrementAndGet();
+            MisuseFuzzMain.progress(s);
+            step(s, false);
+            checkModel(s);
+        }
+    }
+
+    private void step(MisuseStep s, boolean interrupted) throws Exception {
+        switch (s) {
+            case Create c -> create(c);
+            case Submit c -> submit(c.slot(), interrupted);
+            case SetOffset c -> setOffset(c);
+            case SetBuffer c -> setBuffer(c);
+            case SetNotify c -> setNotify(c);
+            case Cancel c -> cancel(c.slot());
+            case CancelAll c -> cancelAll(c.fd());
+            case Return c -> aioReturn(c.slot(), false);
+            case AwaitAndReturn c -> awaitAndReturn(c.slot(), interrupted);
+            case Suspend c -> suspend(c, interrupted);
+            case Lio c -> lio(c, interrupted);
+            case Close c -> close(c.slot());
+            case CloseArena c -> closeArena(c.which());
+            case CloseFd c -> closeFd();
+            case CloseEngine c -> closeEngine();
+            case Nulls c -> nulls(c.which());
+            case OnOtherThread c -> onOtherThread(c.inner());
+            case Interrupted c -> interrupted(c.inner());
+        }
+    }
+
+    /** The outcome of one call: its value or the documented exception it threw. */
+    private record Outcome(Object value, Throwable thrown) {
+        boolean threw(Class<? extends Throwable> c) {
+            return c.isInstance(thrown);
+        }
+
+        boolean ok() {
+            return thrown == null;
+        }
+    }
+
+    private interface ApiCall {
+        Object call() throws Exception;
+    }
+
+    /** Calls {@code api}; an exception {@code call} does not allow fails the sequence. */
+    private Outcome call(Call call, String what, ApiCall api) {
+        STATS.calls.incrementAndGet();
+        try {
+            Object v = api.call();
+            STATS.outcome(call + " ok");
+            return new Outcome(v, null);
+        } catch (Throwable t) {
+            if (!call.allows(t)) {
+                throw violation(what + " threw " + t.getClass().getName() + ", which the API does not document for "
+                        + call + " (allowed: " + call.allowed.stream().map(Class::getSimpleName).toList() + ")", t);
+            }
+            STATS.outcome(call + " " + t.getClass().getSimpleName()
+                    + (t instanceof AioException e ? " " + e.errno() : ""));
+            return new Outcome(null, t);
+        }
+    }
+
+    private AssertionError violation(String message, Throwable cause) {
+        AssertionError e = new AssertionError("[" + engineName + "] " + message + "\n  sequence so far:\n    "
+                + String.join("\n    ", log), cause);
+        return e;
+    }
+
+    private AssertionError violation(String message) {
+        return violation(message, null);
+    }
+
+    private void check(boolean condition, String message) {
+        if (!condition) {
+            throw violation(message);
+        }
+    }
+
+    private AioEngine engineFor(boolean isForeign) {
+        return isForeign ? foreign : engine;
+    }
+
+    private SigevNotify notification(int index) {
+        return switch (index) {
+            case 0 -> SigevNotify.none();
+            case 1 -> null;
+            case 2 -> SigevNotify.thread(index, v -> {
+                callbacks.incrementAndGet();
+                STATS.callbacks.incrementAndGet();
+            });
+            case 3 -> SigevNotify.thread(index, v -> {
+                STATS.callbacks.incrementAndGet();
+                throw new InFlightFaultsTest.ThrownOnPurpose("misuse callback");
+            });
+            default -> SigevNotify.signal(Signal.SIGUSR2, index);
+        };
+    }
+
+    private static Duration timeout(int index) {
+        return switch (index) {
+            case 0 -> null;
+            case 1 -> Duration.ZERO;
+            case 2 -> Duration.ofMillis(1);
+            case 3 -> Duration.ofMillis(50);
+            case 4 -> Duration.ofMillis(-1);
+            default -> Duration.ofSeconds(Long.MAX_VALUE);
+        };
+    }
+
+    private void create(Create c) {
+        int slot = c.slot();
+        AioEngine e = engineFor(c.foreign());
+        int fd = fds[c.fd()];
+        long offset = OFFSETS.get(c.offset());
+        int prio = PRIORITIES.get(c.priority());
+        SigevNotify n = notification(c.notification());
+        List<Integer> bufIdx = c.buffers().isEmpty() ? List.of(BUF_SHARED) : c.buffers();
+        MemorySegment buf = buffers[bufIdx.getFirst()];
+        Outcome o = call(Call.CONSTRUCT, "new " + c.kind(), () -> switch (c.kind()) {
+            case READ -> new AioRead(e, fd, offset, buf, prio, n);
+            case WRITE -> new AioWrite(e, fd, offset, buf, prio, n);
+            case WRITE_OF -> AioWrite.of(e, fd, offset, BlockPattern.bytes(offset, 5, 100 * bufIdx.getFirst()), prio, n);
+            case FSYNC -> new AioFsync(e, fd, AioFsyncMode.O_SYNC, prio, n);
+            case FDATASYNC -> new AioFsync(e, fd, AioFsyncMode.O_DSYNC, prio, n);
+            case READV -> new AioReadv(e, fd, offset, segments(c.buffers()), prio, n);
+            case WRITEV -> new AioWritev(e, fd, offset, segments(c.buffers()), prio, n);
+        });
+        if (!o.ok()) {
+            // Which refusals are right: a heap buffer, a read-only one for a read, an empty
+            // vector, a null buffer, or an engine that was closed.
+            Throwable t = o.thrown();
+            boolean engineGone = !c.foreign() && engineClosed;
+            check(engineGone || t instanceof IllegalArgumentException || t instanceof NullPointerException,
+                    "new " + c.kind() + " threw " + t);
+            if (engineGone) {
+                check(t instanceof IllegalStateException, "new block on a closed engine threw " + t);
+            }
+            return;
+        }
+        check(!engineClosed || c.foreign(), "a block was created on a closed engine");
+        Aio aio = (Aio) o.value();
+        Block old = slots[slot];
+        if (old != null) {
+            replaced.add(old);
+        }
+        List<Integer> used = switch (c.kind()) {
+            case READ, WRITE -> List.of(bufIdx.getFirst());
+            case READV, WRITEV -> c.buffers();
+            default -> List.of();
+        };
+        slots[slot] = new Block(aio, c.kind(), c.foreign(), c.fd(), c.offset(), used);
+        check(!aio.inProgress(), "a new block is in progress");
+        check(aio.error() == Errno.SUCCESS, "a new block's error() is " + aio.error());
+        check(aio.fd() == fd && aio.priority() == prio, "a new block does not keep its descriptor and priority");
+        check(aio.engine() == e, "a new block names another engine");
+    }
+
+    private List<MemorySegment> segments(List<Integer> indices) {
+        return indices.stream().map(i -> buffers[i]).collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+    }
+
+    private void submit(int slot, boolean interrupted) {
+        Block b = slots[slot];
+        if (b == null) {
+            return;
+        }
+        boolean before = b.inProgress;
+        Outcome o = call(Call.SUBMIT, "submit " + b, () -> {
+            b.aio.submit();
+            return null;
+        });
+        if (o.ok()) {
+            check(!before && !b.closed, "submit succeeded on a block that was " + (b.closed ? "closed" : "in progress"));
+            started(List.of(b));
+            return;
+        }
+        Throwable t = o.thrown();
+        if (t instanceof AioException e) {
+            check(!before, "submit of a block in progress threw " + e + " instead of IllegalStateException");
+            check(!b.aio.inProgress(), "a failed submit left the block in progress: " + e);
+            Errno now = b.aio.error();
+            check(now == e.errno(), "after a failed submit error() says " + now + ", the exception " + e.errno());
+            check(interrupted || e.errno() != Errno.EINTR, "EINTR from a submit nobody interrupted");
+        } else if (t instanceof IllegalStateException) {
+            check(before || b.closed || blockEngineClosed(b) || !buffersAlive(b),
+                    "submit of an idle, open block with live buffers threw " + t);
+        } else if (t instanceof UnsupportedOperationException) {
+            check(!EngineUnderTest.vectored(b.aio.engine().name()) && (b.kind == Kind.READV || b.kind == Kind.WRITEV),
+                    "UnsupportedOperationException from " + b + ": " + t);
+        }
+    }
+
+    /** Marks blocks queued, tainting reads that share buffers with other reads in flight. */
+    private void started(List<Block> blocks) {
+        for (Block b : blocks) {
+            b.inProgress = true;
+            b.tainted = false;
+            b.submittedOffset = OFFSETS.get(b.offset);
+            b.submittedBuffers = b.buffers;
+        }
+        for (Block b : blocks) {
+            if (!b.reads()) {
+                continue;
+            }
+            // A vector naming one buffer twice reads into it twice: what it ends with is not
+            // what the file holds at the start of that buffer's part.
+            if (b.buffers.stream().map(MisuseWorld::group).distinct().count() < b.buffers.size()) {
+                b.tainted = true;
+            }
+            for (Block other : allBlocks()) {
+                if (other != b && other.inProgress && other.reads() && sharesBuffer(b, other)) {
+                    b.tainted = true;
+                    other.tainted = true;
+                }
+            }
+        }
+    }
+
+    private static boolean sharesBuffer(Block a, Block b) {
+        for (int x : a.buffers) {
+            for (int y : b.buffers) {
+                if (group(x) == group(y)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static int group(int buffer) {
+        return buffer == BUF_SLICE ? BUF_SHARED : buffer;
+    }
+
+    private List<Block> allBlocks() {
+        List<Block> all = new ArrayList<>(replaced);
+        for (Block b : slots) {
+            if (b != null) {
+                all.add(b);
+            }
+        }
+        return all;
+    }
+
+    private void setOffset(SetOffset c) {
+        Block b = slots[c.slot()];
+        if (b == null) {
+            return;
+        }
+        long offset = OFFSETS.get(c.offset());
+        Outcome o = call(Call.SETTER, "setOffset " + b, () -> {
+            switch (b.aio) {
+                case AioRead r -> r.setOffset(offset);
+                case AioWrite w -> w.setOffset(offset);
+                case AioReadv r -> r.setOffset(offset);
+                case AioWritev w -> w.setOffset(offset);
+                case AioFsync f -> {
+                    return null; // an fsync has no offset
+                }
+            }
+            return null;
+        });
+        if (o.ok()) {
+            if (!(b.aio instanceof AioFsync)) {
+                check(!b.inProgress && !b.closed, "setOffset accepted on a block in progress or closed");
+                b.offset = c.offset();
+            }
+        } else {
+            check(o.threw(IllegalStateException.class) && (b.inProgress || b.closed || blockEngineClosed(b)),
+                    "setOffset threw " + o.thrown());
+        }
+    }
+
+    /** Whether every buffer the block would use now is alive (its arena not closed). */
+    private boolean buffersAlive(Block b) {
+        for (int i : b.buffers) {
+            MemorySegment s = buffers[i];
+            if (s != null && !s.scope().isAlive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean blockEngineClosed(Block b) {
+        return !b.foreign && engineClosed;
+    }
+
+    private void setBuffer(SetBuffer c) {
+        Block b = slots[c.slot()];
+        if (b == null) {
+            return;
+        }
+        MemorySegment buf = buffers[c.buffer()];
+        Outcome o = call(Call.SETTER, "setBuffer " + b, () -> {
+            switch (b.aio) {
+                case AioRead r -> r.setBuffer(buf);
+                case AioWrite w -> w.setBuffer(buf);
+                default -> {
+                    return null;
+                }
+            }
+            return null;
+        });
+        if (o.ok()) {
+            if (b.kind == Kind.READ || b.kind == Kind.WRITE || b.kind == Kind.WRITE_OF) {
+                check(!b.inProgress && !b.closed, "setBuffer accepted on a block in progress or closed");
+                b.buffers = List.of(c.buffer());
+            }
+        } else {
+            Throwable t = o.thrown();
+            boolean rightRefusal = t instanceof NullPointerException ? buf == null
+                    : t instanceof IllegalArgumentException ? c.buffer() == BUF_HEAP
+                            || (c.buffer() == BUF_READ_ONLY && b.reads())
+                    : b.inProgress || b.closed || blockEngineClosed(b);
+            check(rightRefusal, "setBuffer(" + BUFFER_NAMES.get(c.buffer()) + ") on " + b + " threw " + t);
+        }
+    }
+
+    private void setNotify(SetNotify c) {
+        Block b = slots[c.slot()];
+        if (b == null) {
+            return;
+        }
+        SigevNotify n = notification(c.notification());
+        Outcome o = call(Call.SETTER, "setSigevNotify " + b, () -> {
+            b.aio.setSigevNotify(n);
+            return null;
+        });
+        if (o.ok()) {
+            check(!b.inProgress && !b.closed, "setSigevNotify accepted on a block in progress or closed");
+            check(n == null ? b.aio.sigevNotify() instanceof SigevNotify.SigevNone : b.aio.sigevNotify().equals(n),
+                    "sigevNotify() does not return what was set");
+        } else {
+            check(o.threw(IllegalStateException.class) && (b.inProgress || b.closed || blockEngineClosed(b)),
+                    "setSigevNotify threw " + o.thrown());
+        }
+    }
+
+    private void cancel(int slot) {
+        Block b = slots[slot];
+        if (b == null) {
+            return;
+        }
+        Outcome o = call(Call.CANCEL, "cancel " + b, b.aio::cancel);
+        if (o.ok()) {
+            check(!b.closed, "cancel of a closed block returned " + o.value());
+            if (!b.inProgress) {
+                check(o.value() == AioCancelStat.AIO_ALLDONE, "cancel of an idle block returned " + o.value());
+            }
+        } else if (o.threw(IllegalStateException.class)) {
+            check(b.closed || blockEngineClosed(b), "cancel of an open block threw " + o.thrown());
+        }
+    }
+
+    private void cancelAll(int fdIndex) {
+        Outcome o = call(Call.CANCEL_ALL, "aioCancelAll(" + FD_NAMES.get(fdIndex) + ")",
+                () -> engine.aioCancelAll(fds[fdIndex]));
+        if (o.threw(IllegalStateException.class)) {
+            check(engineClosed, "aioCancelAll on an open engine threw " + o.thrown());
+        }
+    }
+
+    private void aioReturn(int slot, boolean afterWait) {
+        Block b = slots[slot];
+        if (b == null) {
+            return;
+        }
+        Errno before = b.closed || blockEngineClosed(b) ? null : b.aio.error();
+        Outcome o = call(Call.RETURN, "aioReturn " + b, b.aio::aioReturn);
+        if (o.ok()) {
+            check(b.inProgress && before != Errno.EINPROGRESS, "aioReturn returned " + o.value() + " for a block "
+                    + (b.inProgress ? "still running" : "not in progress"));
+            check(before == Errno.SUCCESS, "aioReturn returned " + o.value() + " after error() said " + before);
+            finished(b, (Long) o.value(), null);
+        } else if (o.thrown() instanceof AioException e) {
+            check(b.inProgress && before != Errno.EINPROGRESS && before != Errno.SUCCESS,
+                    "aioReturn threw " + e + " after error() said " + before);
+            check(e.errno() == before, "aioReturn threw " + e.errno() + " after error() said " + before);
+            finished(b, -1, e.errno());
+        } else {
+            check(!b.inProgress || before == Errno.EINPROGRESS || b.closed || blockEngineClosed(b),
+                    "aioReturn of a completed block threw " + o.thrown() + " (error() said " + before + ")");
+        }
+        if (afterWait && b.inProgress && !b.closed) {
+            throw violation("aioReturn after the block completed left it in progress: " + b);
+        }
+    }
+
+    /** A block was returned: checks the result where it is defined, then marks it idle. */
+    private void finished(Block b, long n, Errno failure) {
+        b.inProgress = false;
+        STATS.completedOps.incrementAndGet();
+        check(!b.aio.inProgress(), "aioReturn left " + b + " in progress");
+        if (failure != null) {
+            STATS.outcome("op " + b.kind + " " + failure);
+            return;
+        }
+        STATS.outcome("op " + b.kind + " ok");
+        STATS.outcome("op ok on " + FD_NAMES.get(b.fd) + (n == 0 ? " (0 bytes" + (b.fd == FD_RDONLY ? " off=" + b.submittedOffset + " len=" + nbytes(b) + " " + b.kind : "") + ")" : ""));
+        long asked = nbytes(b);
+        if (b.kind == Kind.FSYNC || b.kind == Kind.FDATASYNC) {
+            check(n == 0, "an fsync returned " + n);
+            return;
+        }
+        check(n >= 0 && n <= asked, b + " transferred " + n + " of " + asked + " bytes");
+        long offset = b.submittedOffset;
+        long cap = Math.min(asked, 0x7FFFF000L); // Linux MAX_RW_COUNT: one read or write moves at most this
+        boolean realBuffers = b.submittedBuffers.stream().noneMatch(i -> i == NULL_HUGE || i == NULL_SMALL);
+        switch (b.fd) {
+            case FD_NULL -> check(b.reads() ? n == 0 : n == cap, b + " on /dev/null transferred " + n);
+            case FD_PIPE_EOF, FD_STDIN -> check(n == 0, b + " at end of file transferred " + n);
+            // A character device may transfer less than asked (read_iter_zero stops early when the
+            // task should yield and io_uring tried without blocking): short, never nothing.
+            case FD_ZERO -> check(b.reads() ? n > 0 || asked == 0 : n == cap,
+                    b + " on /dev/zero transferred " + n + " of " + asked);
+            case FD_RDONLY -> {
+                long expected = offset < 0 ? -1 : Math.max(0, Math.min(cap, RDONLY_SIZE - Math.min(offset, RDONLY_SIZE)));
+                check(n == expected, b + " of the read-only file at " + offset + " transferred " + n + ", expected "
+                        + expected);
+            }
+            case FD_DATA -> {
+                if (!b.reads() && offset >= 0 && offset <= (1L << 40)) {
+                    check(n == asked, b + " on the data file wrote " + n + " of " + asked);
+                }
+            }
+            default -> {
+            }
+        }
+        if (b.reads() && n > 0 && (b.fd == FD_RDONLY || b.fd == FD_ZERO)) {
+            if (b.tainted) {
+                STATS.outcome("data check skipped: buffer shared with another read in flight");
+            } else if (!realBuffers) {
+                STATS.outcome("data check skipped: buffer at address 0");
+            } else {
+                verifyRead(b, n, offset);
+            }
+        }
+    }
+
+    private long nbytes(Block b) {
+        return switch (b.aio) {
+            case AioRead r -> r.nbytes();
+            case AioWrite w -> w.nbytes();
+            case AioReadv r -> r.buffers().stream().mapToLong(MemorySegment::byteSize).sum();
+            case AioWritev w -> b.submittedBuffers.stream().mapToLong(i -> buffers[i].byteSize()).sum();
+            case AioFsync f -> 0;
+        };
+    }
+
+    /** The bytes a successful read put in its buffers are the file's (or zeros from /dev/zero). */
+    private void verifyRead(Block b, long n, long offset) {
+        long done = 0;
+        try {
+            for (int i : b.submittedBuffers) {
+                MemorySegment s = buffers[i];
+                if (!s.scope().isAlive()) {
+                    STATS.outcome("data check skipped: arena closed");
+                    return;
+                }
+                for (long k = 0; k < s.byteSize() && done < n; k++, done++) {
+                    byte want = b.fd == FD_ZERO ? 0 : rdonlyContent[(int) (offset + done)];
+                    byte got = s.get(JAVA_BYTE, k);
+                    if (got != want) {
+                        throw violation(b + " read byte " + done + " as " + got + ", the file holds " + want);
+                    }
+                }
+            }
+            STATS.dataChecks.incrementAndGet();
+        } catch (WrongThreadException notOurs) {
+            // A confined buffer of another thread: this thread may not look at it.
+            STATS.outcome("data check skipped: buffer confined to another thread");
+        }
+    }
+
+    private void awaitAndReturn(int slot, boolean interrupted) {
+        Block b = slots[slot];
+        if (b == null) {
+            return;
+        }
+        if (b.inProgress && !b.closed && !blockEngineClosed(b)) {
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            while (true) {
+                Errno e = b.aio.error();
+                if (e != Errno.EINPROGRESS) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw violation(b + " did not complete in " + PATIENCE + "\n" + ThreadDump.all());
+                }
+                Outcome o = call(Call.SUSPEND, "aioSuspend(" + b + ")",
+                        () -> Aio.aioSuspend(List.of(b.aio), Duration.ofSeconds(1)));
+                if (o.thrown() instanceof AioException e2) {
+                    check(interrupted && e2.errno() == Errno.EINTR, "aioSuspend threw " + e2);
+                    return;
+                }
+                check(o.ok(), "aioSuspend of one block threw " + o.thrown());
+            }
+        }
+        aioReturn(slot, true);
+    }
+
+    private List<Aio> listOf(List<Integer> slotIndices, List<Block> blocks) {
+        List<Aio> list = new ArrayList<>();
+        for (int s : slotIndices) {
+            if (s < 0) {
+                list.add(null); // a null element, on purpose
+            } else if (slots[s] != null) {
+                list.add(slots[s].aio);
+                blocks.add(slots[s]);
+            }
+        }
+        return list;
+    }
+
+    private void suspend(Suspend c, boolean interrupted) {
+        List<Block> blocks = new ArrayList<>();
+        List<Aio> list = listOf(c.slots(), blocks);
+        Duration t = timeout(c.timeout());
+        Outcome o = call(Call.SUSPEND, "aioSuspend", () -> Aio.aioSuspend(list, t));
+        if (o.ok()) {
+            if (Boolean.FALSE.equals(o.value())) {
+                check(t != null, "aioSuspend(null timeout) returned false");
+            }
+            return;
+        }
+        Throwable e = o.thrown();
+        boolean hasNull = list.contains(null);
+        boolean mixed = blocks.stream().map(b -> b.foreign).distinct().count() > 1;
+        boolean right = e instanceof NullPointerException ? hasNull
+                : e instanceof IllegalArgumentException ? list.isEmpty() || mixed || (t != null && t.isNegative())
+                : e instanceof AioException a && a.errno() == Errno.EINTR && interrupted;
+        if (e instanceof IllegalStateException) {
+            right = false;
+        }
+        check(right, "aioSuspend(" + c + ") threw " + e);
+    }
+
+    private void lio(Lio c, boolean interrupted) {
+        List<Block> blocks = new ArrayList<>();
+        List<Aio> list = listOf(c.slots(), blocks);
+        LioMode mode = switch (c.mode()) {
+            case 0 -> LioMode.LIO_WAIT;
+            case 1 -> LioMode.LIO_NOWAIT;
+            default -> null;
+        };
+        SigevNotify n = notification(c.notification());
+        Map<Block, Boolean> before = new IdentityHashMap<>();
+        for (Block b : blocks) {
+            before.put(b, b.inProgress);
+        }
+        Outcome o = call(Call.LIO, "lioListio(" + mode + ", " + c.slots() + ")", () -> {
+            if (list.isEmpty() || list.getFirst() == null) {
+                // Aio.lioListio picks the engine of the first block; with none, ask ours directly.
+                engine.lioListio(mode, list, n);
+            } else {
+                Aio.lioListio(mode, list, n);
+            }
+            return null;
+        });
+        if (o.ok()) {
+            for (Block b : blocks) {
+                check(!before.get(b) && !b.closed, "lioListio accepted " + b);
+            }
+            started(dedupe(blocks));
+            return;
+        }
+        Throwable e = o.thrown();
+        if (e instanceof AioException a) {
+            Set<Aio> notQueued = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+            notQueued.addAll(a.notQueued());
+            List<Block> queued = new ArrayList<>();
+            for (Block b : dedupe(blocks)) {
+                if (!notQueued.contains(b.aio)) {
+                    queued.add(b);
+                } else {
+                    check(!b.aio.inProgress(), "a block in notQueued() is in progress: " + b);
+                }
+            }
+            started(queued);
+            Errno errno = a.errno();
+            check(errno == Errno.EAGAIN || errno == Errno.EINVAL || errno == Errno.EIO
+                    || (errno == Errno.EINTR && interrupted), "lioListio threw " + a);
+            return;
+        }
+        // Refused as a whole: nothing may have been submitted.
+        for (Block b : blocks) {
+            check(b.aio.inProgress() == before.get(b) || b.closed || blockEngineClosed(b),
+                    "lioListio threw " + e + " but changed " + b);
+        }
+    }
+
+    private static List<Block> dedupe(List<Block> blocks) {
+        List<Block> out = new ArrayList<>();
+        for (Block b : blocks) {
+            if (out.stream().noneMatch(x -> x == b)) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    private void close(int slot) {
+        Block b = slots[slot];
+        if (b == null) {
+            return;
+        }
+        call(Call.CLOSE, "close " + b, () -> {
+            b.aio.close();
+            return null;
+        });
+        b.closed = true;
+        b.inProgress = false;
+    }
+
+    private void closeArena(int which) {
+        if (arenaClosed[which] || Thread.currentThread() != owner) {
+            return;
+        }
+        int buffer = which == 0 ? BUF_CLOSABLE_SHARED : BUF_CLOSABLE_CONFINED;
+        // A test may close an arena only when no I/O can touch it: wait for the blocks using it.
+        for (Block b : allBlocks()) {
+            if (b.inProgress && !b.closed && b.submittedBuffers.contains(buffer) && !blockEngineClosed(b)) {
+                awaitQuietly(b);
+            }
+        }
+        (which == 0 ? closableShared : closableConfined).close();
+        arenaClosed[which] = true;
+    }
+
+    /** Waits (bounded) until {@code b}'s I/O is over, without returning it. */
+    private void awaitQuietly(Block b) {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (b.aio.error() == Errno.EINPROGRESS) {
+            if (System.nanoTime() > deadline) {
+                throw violation(b + " did not complete in " + PATIENCE + "\n" + ThreadDump.all());
+            }
+            try {
+                Aio.aioSuspend(List.of(b.aio), Duration.ofMillis(100));
+            } catch (AioException e) {
+                throw violation("aioSuspend of one block threw " + e, e);
+            }
+        }
+    }
+
+    private void closeFd() {
+        if (!closableFdClosed) {
+            closableFdClosed = true;
+            LinuxCalls.close(fds[FD_CLOSABLE]);
+        }
+    }
+
+    private void closeEngine() {
+        if (Thread.currentThread() != owner) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        closeBounded(engine, "close() of the engine under test");
+        engineClosed = true;
+        for (Block b : allBlocks()) {
+            if (!b.foreign) {
+                b.closed = true;
+                b.inProgress = false;
+            }
+        }
+        STATS.outcome("engine closed mid-sequence");
+        check(System.nanoTime() - t0 < PATIENCE.toNanos(), "engine close took too long");
+    }
+
+    /** {@code engine.close()} on another thread, so that a hang fails the sequence instead of stalling it. */
+    private void closeBounded(AioEngine e, String what) {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("misuse-engine-closer").start(() -> {
+            try {
+                e.close();
+            } catch (Throwable x) {
+                thrown.set(x);
+            }
+        });
+        try {
+            t.join(PATIENCE.toMillis());
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) {
+            throw violation(what + " did not return in " + PATIENCE + " (hang)\n" + ThreadDump.all());
+        }
+        if (thrown.get() != null) {
+            throw violation(what + " threw " + thrown.get(), thrown.get());
+        }
+    }
+
+    private void nulls(int which) {
+        Block first = slots[0];
+        MemorySegment seg = buffers[BUF_SHARED];
+        int fd = fds[FD_DATA];
+        Outcome o = call(Call.NULLS, "null argument #" + which, () -> switch (which) {
+            case 0 -> {
+                Aio.lioListio(null, first == null ? List.of() : List.of(first.aio), SigevNotify.none());
+                yield null;
+            }
+            case 1 -> {
+                Aio.lioListio(LioMode.LIO_WAIT, null, SigevNotify.none());
+                yield null;
+            }
+            case 2 -> Aio.aioSuspend(null, Duration.ZERO);
+            case 3 -> new AioRead(engine, fd, 0, null, 0, SigevNotify.none());
+            case 4 -> new AioFsync(engine, fd, null, 0, SigevNotify.none());
+            case 5 -> AioWrite.of(engine, fd, 0, null, 0, SigevNotify.none());
+            case 6 -> new AioReadv(engine, fd, 0, null, 0, SigevNotify.none());
+            case 7 -> new AioWritev(engine, fd, 0, Arrays.asList(seg, null), 0, SigevNotify.none());
+            case 8 -> new AioWrite(null, fd, 0, seg, 0, SigevNotify.none());
+            case 9 -> AioEngine.open(null);
+            case 10 -> {
+                engine.lioListio(LioMode.LIO_NOWAIT, Arrays.asList((Aio) null), SigevNotify.none());
+                yield null;
+            }
+            default -> engine.aioSuspend(Arrays.asList((Aio) null), Duration.ZERO);
+        });
+        check(!o.ok(), "a call with a null argument (#" + which + ") returned " + o.value());
+        check(!(o.thrown() instanceof IllegalStateException) || engineClosed,
+                "a call with a null argument (#" + which + ") on an open engine threw " + o.thrown());
+    }
+
+    private void onOtherThread(MisuseStep inner) throws Exception {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("misuse-other-thread").start(() -> {
+            try {
+                step(inner, false);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.join(PATIENCE.toMillis() * 2);
+        if (t.isAlive()) {
+            throw violation("a step on another thread did not return (hang)\n" + ThreadDump.all());
+        }
+        if (failure.get() instanceof AssertionError ae) {
+            throw ae;
+        }
+        if (failure.get() != null) {
+            throw violation("a step on another thread failed: " + failure.get(), failure.get());
+        }
+    }
+
+    private void interrupted(MisuseStep inner) throws Exception {
+        Thread me = Thread.currentThread();
+        Thread.currentThread().interrupt();
+        Thread second = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                return;
+            }
+            me.interrupt();
+        });
+        try {
+            step(inner, true);
+        } finally {
+            while (true) {
+                try {
+                    second.join();
+                    break;
+                } catch (InterruptedException planned) {
+                    // the interrupt this step sent itself; keep waiting for its sender
+                }
+            }
+            Thread.interrupted();
+        }
+    }
+
+    /** After each step: what each block says of itself agrees with what the calls said. */
+    private void checkModel(MisuseStep s) {
+        for (Block b : allBlocks()) {
+            boolean closed = b.closed || blockEngineClosed(b);
+            if (closed) {
+                check(!b.aio.inProgress(), "a closed block says it is in progress: " + b);
+                boolean refused;
+                try {
+                    b.aio.error();
+                    refused = false;
+                } catch (IllegalStateException expected) {
+                    refused = true;
+                }
+                check(refused, "error() of a closed block did not throw IllegalStateException: " + b);
+            } else {
+                check(b.aio.inProgress() == b.inProgress, "after " + s + ": " + b + " says inProgress()="
+                        + b.aio.inProgress() + ", the calls made it " + b.inProgress);
+                Errno e = b.aio.error();
+                check(e != null, "error() returned null");
+                check(b.inProgress || e != Errno.EINPROGRESS, "an idle block says EINPROGRESS: " + b);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the end of a sequence
+
+    /**
+     * Finishes every operation (bounded), proves the engine still does correct I/O, closes the
+     * engines (bounded) and frees the world.
+     */
+    @Override
+    public void close() throws IOException {
+        Thread.interrupted();
+        try {
+            for (Block b : allBlocks()) {
+                if (!b.closed && !blockEngineClosed(b)) {
+                    if (b.inProgress) {
+                        awaitQuietly(b);
+                        Outcome o = call(Call.RETURN, "final aioReturn " + b, b.aio::aioReturn);
+                        check(o.ok() || o.thrown() instanceof AioException, "final aioReturn threw " + o.thrown());
+                        finished(b, o.ok() ? (Long) o.value() : -1,
+                                o.ok() ? null : ((AioException) o.thrown()).errno());
+                    }
+                    b.aio.close();
+                    b.closed = true;
+                }
+            }
+            if (!engineClosed) {
+                proveTheEngineWorks();
+                closeBounded(engine, "close() of the engine after the sequence");
+                engineClosed = true;
+            }
+            closeBounded(foreign, "close() of the foreign engine");
+        } finally {
+            if (!engineClosed) {
+                engine.close();
+            }
+            foreign.close();
+            for (int fd : ownFds) {
+                LinuxCalls.close(fd);
+            }
+            if (!closableFdClosed) {
+                LinuxCalls.close(fds[FD_CLOSABLE]);
+            }
+            eofPipe.close();
+            LinuxCalls.close(brokenPipe.writeFd());
+            shared.close();
+            confined.close();
+            if (!arenaClosed[0]) {
+                closableShared.close();
+            }
+            if (!arenaClosed[1]) {
+                closableConfined.close();
+            }
+            try {
+                otherThreadArena.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            try (var files = Files.list(dir)) {
+                for (Path p : files.toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /** A write and a read of a fresh file, checked: the engine works after the misuse. */
+    private void proveTheEngineWorks() throws IOException {
+        Path p = dir.resolve("after");
+        int fd = LinuxCalls.open(p.toString(), 0100 | LinuxCalls.O_RDWR | LinuxCalls.O_CLOEXEC);
+        check(fd >= 0, "open for the final check failed");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment in = a.allocate(4096);
+            try (AioWrite w = AioWrite.of(engine, fd, 4096, BlockPattern.bytes(4096, 3, 4096), 0, SigevNotify.none());
+                    AioRead r = new AioRead(engine, fd, 4096, in, 0, SigevNotify.none())) {
+                Aio.lioListio(LioMode.LIO_WAIT, List.of(w), SigevNotify.none());
+                check(w.aioReturn() == 4096, "the final write did not write 4096 bytes");
+                Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.none());
+                check(r.aioReturn() == 4096, "the final read did not read 4096 bytes");
+                check(BlockPattern.matches(in, 4096, 3), "after the misuse, the engine reads back wrong data: "
+                        + BlockPattern.describe(in));
+            }
+        } finally {
+            LinuxCalls.close(fd);
+        }
+        Objects.requireNonNull(engineName);
+    }
+}

@@ -633,8 +633,10 @@ public final class StressRun {
         }
 
         void interruptSomeone() {
-            Thread t = all.get(rnd.nextInt(all.size()));
-            if (t != Thread.currentThread()) {
+            // The workers start while the list of all of them is still being filled.
+            int n = all.size();
+            Thread t = n == 0 ? null : all.get(rnd.nextInt(n));
+            if (t != null && t != Thread.currentThread()) {
                 t.interrupt();
                 count("interrupted another thread");
             }

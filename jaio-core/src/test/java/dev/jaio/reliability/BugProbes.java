@@ -17,9 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Child-JVM probes for {@link BugRegressionTest} and {@link KnownBugsTest}, for bugs that may
- * write memory they should not: each prints what it saw and exits 0 when the library behaved, 1
- * when the bug showed, 2 when the probe could not run.
+ * Child-JVM probes for {@link BugRegressionTest}, for bugs that wrote memory they should not or
+ * left libc with requests for ever: each prints what it saw and exits 0 when the library
+ * behaved, 1 when the bug showed, 2 when the probe could not run.
  */
 public final class BugProbes {
     private BugProbes() {

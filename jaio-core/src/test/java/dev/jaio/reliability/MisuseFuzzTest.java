@@ -20,8 +20,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code hs_err_pid*.log}; every call in it either succeeded or threw what {@code API.md}
  * documents, and every check of the model and the data held (see {@link MisuseWorld}).
  */
-/* Excluded from the default build (known-bug) until fixed: its io_uring run still reports a violation (see the run's report; under investigation). Run with -Pknown-bugs. */
-@org.junit.jupiter.api.Tag("known-bug")
 class MisuseFuzzTest {
     static final int TRIES = Integer.getInteger("jaio.fuzz.tries", 250);
 

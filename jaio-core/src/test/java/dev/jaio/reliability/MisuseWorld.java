@@ -196,6 +196,7 @@ final class MisuseWorld implements AutoCloseable {
     }
 
     private final String engineName;
+
     private final AioEngine engine;
     private final AioEngine foreign;
     private boolean engineClosed;
@@ -705,15 +706,15 @@ final class MisuseWorld implements AutoCloseable {
         }
         Errno before = b.closed || blockEngineClosed(b) ? null : b.aio.error();
         Outcome o = call(Call.RETURN, "aioReturn " + b, b.aio::aioReturn);
+        // error() said EINPROGRESS: the operation may have completed since, either way.
+        boolean raced = before == Errno.EINPROGRESS;
         if (o.ok()) {
-            check(b.inProgress && before != Errno.EINPROGRESS, "aioReturn returned " + o.value() + " for a block "
-                    + (b.inProgress ? "still running" : "not in progress"));
-            check(before == Errno.SUCCESS, "aioReturn returned " + o.value() + " after error() said " + before);
+            check(b.inProgress, "aioReturn returned " + o.value() + " for a block not in progress");
+            check(raced || before == Errno.SUCCESS, "aioReturn returned " + o.value() + " after error() said " + before);
             finished(b, (Long) o.value(), null);
         } else if (o.thrown() instanceof AioException e) {
-            check(b.inProgress && before != Errno.EINPROGRESS && before != Errno.SUCCESS,
-                    "aioReturn threw " + e + " after error() said " + before);
-            check(e.errno() == before, "aioReturn threw " + e.errno() + " after error() said " + before);
+            check(b.inProgress && before != Errno.SUCCESS, "aioReturn threw " + e + " after error() said " + before);
+            check(raced || e.errno() == before, "aioReturn threw " + e.errno() + " after error() said " + before);
             finished(b, -1, e.errno());
         } else {
             check(!b.inProgress || before == Errno.EINPROGRESS || b.closed || blockEngineClosed(b),
@@ -752,12 +753,15 @@ final class MisuseWorld implements AutoCloseable {
             case FD_ZERO -> check(b.reads() ? n > 0 || asked == 0 : n == cap,
                     b + " on /dev/zero transferred " + n + " of " + asked);
             case FD_RDONLY -> {
+                // Exactly what the file holds from there; less only when a buffer faults (address 0):
+                // the kernel stops at it and reports what it read.
                 long expected = offset < 0 ? -1 : Math.max(0, Math.min(cap, RDONLY_SIZE - Math.min(offset, RDONLY_SIZE)));
-                check(n == expected, b + " of the read-only file at " + offset + " transferred " + n + ", expected "
-                        + expected);
+                check(realBuffers ? n == expected : n <= expected, b + " of the read-only file at " + offset
+                        + " transferred " + n + ", expected " + expected);
             }
             case FD_DATA -> {
-                if (!b.reads() && offset >= 0 && offset <= (1L << 40)) {
+                // Whole, unless a buffer faults (address 0): a vectored write then stops there.
+                if (!b.reads() && realBuffers && offset >= 0 && offset <= (1L << 40)) {
                     check(n == asked, b + " on the data file wrote " + n + " of " + asked);
                 }
             }
@@ -972,6 +976,7 @@ final class MisuseWorld implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw violation(b + " did not complete in " + PATIENCE + "\n" + ThreadDump.all());
             }
+
             try {
                 Aio.aioSuspend(List.of(b.aio), Duration.ofMillis(100));
             } catch (AioException e) {

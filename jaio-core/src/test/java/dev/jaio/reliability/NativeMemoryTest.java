@@ -19,8 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * closed per engine, and the C heap in use, NMT's committed memory, the resident size, the open
  * descriptors and the threads must end within a small bound of where they were after warm-up.
  */
-/* Excluded from the default build (known-bug) until fixed: its last run judged 3 more open descriptors after 180,030 operations a leak; not yet explained. Run with -Pknown-bugs. */
-@org.junit.jupiter.api.Tag("known-bug")
 class NativeMemoryTest {
     static final long OPS = Long.getLong("jaio.memory.ops", 60_000);
 

@@ -17,8 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code -Psoak}), then the engine closed under the same load; in a child JVM, because a close
  * racing I/O is exactly where a library could free memory the kernel still writes. The child's
  * watchdog prints every thread's stack and exits 3 on a stall; a crash leaves an
- * {@code hs_err_pid*.log}. {@code -Djaio.knownBugs=expose} drops the avoidance of known bugs 3
- * and 4 (RELIABILITY.md).
+ * {@code hs_err_pid*.log}.
  */
 class SixteenThreadsOneEngineTest {
     static final long SECONDS = Long.getLong("jaio.stress.seconds", 4);
@@ -31,11 +30,10 @@ class SixteenThreadsOneEngineTest {
     void sixteenThreadsSubmitWaitCancelAndCloseAtOnce(String name) throws Exception {
         EngineUnderTest.open(name).close(); // aborts, saying why, where the engine cannot work
         long seed = Long.getLong("jaio.test.seed", System.nanoTime());
-        String knownBugs = System.getProperty("jaio.knownBugs", "avoid");
         System.out.println("SixteenThreadsOneEngineTest[" + name + "] seed=" + seed + " (rerun with -Djaio.test.seed="
                 + seed + ")");
         ChildJvm.Outcome o = ChildJvm.run(StressRun.class, List.of("-Xmx512m"),
-                List.of(name, Long.toString(SECONDS), Long.toString(seed), knownBugs), dir.resolve(name),
+                List.of(name, Long.toString(SECONDS), Long.toString(seed)), dir.resolve(name),
                 Duration.ofSeconds(SECONDS + 180), "  [16 threads " + name + "] ");
         System.out.println("16 threads [" + name + "]: " + o.describe());
         assertTrue(o.crashLogs().isEmpty(), () -> "the JVM crashed: " + o.crashLogs() + "\n" + o.output());

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Sixteen threads against one engine at once, run by {@link SixteenThreadsOneEngineTest} in a
- * child JVM (arguments: engine, seconds, seed, {@code avoid} or {@code expose}): each submits
+ * child JVM (arguments: engine, seconds, seed): each submits
  * single blocks and lists, waits with
  * {@code aioSuspend} and {@code LIO_WAIT}, polls, cancels its own blocks and everything on a
  * descriptor ({@code aioCancelAll}, which reaches the others' operations too), closes blocks in
@@ -44,11 +44,8 @@ import java.util.concurrent.atomic.LongAdder;
  * JVM sees), when no action completes for {@link #STALL} or the threads do not stop in time.
  * Every result is checked: a write's block holds what its last acknowledged write wrote (a
  * canceled write wrote nothing); a pipe read got one byte, was canceled, or saw end of file;
- * nothing else fails. Status 0: all held; 1: a check failed (printed).
- *
- * <p>{@code avoid} keeps away from the two known bugs (RELIABILITY.md) so that the default build
- * stays green: on posix, no single operation is canceled or closed while in flight (bug 3); and
- * once the engine begins to close, no thread closes a block (bug 4). {@code expose} does all.
+ * nothing else fails, and no buffer of a read block is written after its {@code close()}
+ * returned. Status 0: all held; 1: a check failed (printed).
  */
 public final class StressRun {
     static final int THREADS = 16;
@@ -58,27 +55,20 @@ public final class StressRun {
 
     private final Path dir;
     private final long seconds;
-    private final boolean avoidKnownBugs;
-    private final boolean posix;
-    /** Phase 2, avoid mode: threads that have seen {@link #engineClosing} and will close no block. */
-    private final java.util.concurrent.atomic.AtomicInteger acknowledged = new java.util.concurrent.atomic.AtomicInteger();
 
-    private StressRun(Path dir, long seconds, boolean avoidKnownBugs, boolean posix) {
+    private StressRun(Path dir, long seconds) {
         this.dir = dir;
         this.seconds = seconds;
-        this.avoidKnownBugs = avoidKnownBugs;
-        this.posix = posix;
     }
 
     public static void main(String[] args) throws Exception {
         String name = args[0];
         long seconds = Long.parseLong(args[1]);
         long seed = Long.parseLong(args[2]);
-        boolean avoid = !args[3].equals("expose");
         Path dir = java.nio.file.Files.createTempDirectory("jaio-stress-");
         int status;
         try {
-            status = new StressRun(dir, seconds, avoid, name.equals("posix")).run(name, seed);
+            status = new StressRun(dir, seconds).run(name, seed);
         } finally {
             try (var files = java.nio.file.Files.list(dir)) {
                 for (Path p : files.toList()) {
@@ -105,8 +95,7 @@ public final class StressRun {
     }
 
     private int run(String name, long seed) throws Exception {
-        System.out.println("StressRun[" + name + "] seed=" + seed + (avoidKnownBugs ? ", avoiding known bugs 3 and 4"
-                : ", exposing known bugs"));
+        System.out.println("StressRun[" + name + "] seed=" + seed);
         Path path = dir.resolve("stress");
         Path path2 = dir.resolve("stress-while-closing");
         InFlightFaultsTest.fill(path, THREADS * BLOCKS_PER_THREAD, 0);
@@ -134,13 +123,6 @@ public final class StressRun {
                     phase2Buffers);
             Thread.sleep(1000);
             engineClosing = true;
-            if (avoidKnownBugs) {
-                // Bug 4: wait until every thread has seen engineClosing (and so closes no block).
-                long until = System.nanoTime() + STALL.toNanos();
-                while (acknowledged.get() < again.stream().filter(Thread::isAlive).count() && System.nanoTime() < until) {
-                    Thread.sleep(1);
-                }
-            }
             long t0 = System.nanoTime();
             AtomicReference<Throwable> closeFailure = new AtomicReference<>();
             Thread closer = Thread.ofPlatform().name("stress-engine-closer").start(() -> {
@@ -313,35 +295,18 @@ public final class StressRun {
             }
         }
 
-        /** Avoid mode, bug 4: once the engine begins to close, this thread closes no block. */
-        boolean mayClose() {
-            return !(avoidKnownBugs && engineClosing);
-        }
-
-        /** Avoid mode, bug 3: on posix no single operation is canceled or closed in flight. */
-        boolean mayCancel() {
-            return !(avoidKnownBugs && posix);
-        }
-
         void close(Aio a) {
-            if (mayClose()) {
-                a.close();
-                if (a instanceof AioRead r && r.nbytes() > 0) {
-                    // Once close() returned nothing may write the buffer: mark it and look at the end.
-                    r.buffer().fill(CANARY);
-                    canaries.add(r.buffer());
-                }
+            a.close();
+            if (a instanceof AioRead r && r.nbytes() > 0) {
+                // Once close() returned nothing may write the buffer: mark it and look at the end.
+                r.buffer().fill(CANARY);
+                canaries.add(r.buffer());
             }
         }
 
         void run() throws Exception {
-            boolean acked = false;
             try {
                 while (!stop) {
-                    if (engineClosing && !acked) {
-                        acked = true;
-                        acknowledged.incrementAndGet();
-                    }
                     Thread.interrupted(); // others interrupt us on purpose; every wait copes with EINTR
                     switch (rnd.nextInt(11)) {
                         case 0, 1 -> writeOne();
@@ -357,9 +322,6 @@ public final class StressRun {
                     progress.incrementAndGet();
                 }
             } finally {
-                if (engineClosing && !acked) {
-                    acknowledged.incrementAndGet();
-                }
                 for (int i = 0; i < 8; i++) {
                     close(reads[i]);
                     close(writes[i]);
@@ -516,7 +478,7 @@ public final class StressRun {
             }
             lio(LioMode.LIO_NOWAIT, list);
             for (Aio a : list) {
-                if (rnd.nextInt(3) == 0 && mayCancel()) {
+                if (rnd.nextInt(3) == 0) {
                     AioCancelStat s = a.cancel();
                     count("cancel " + s);
                 }
@@ -541,7 +503,7 @@ public final class StressRun {
             AioRead r = new AioRead(engine, p.readFd(), 0, arena.allocate(1), 0, SigevNotify.none());
             try {
                 submit(r);
-                if (rnd.nextBoolean() && mayCancel()) {
+                if (rnd.nextBoolean()) {
                     count("pipe cancel " + r.cancel());
                 }
                 await(List.of(r));
@@ -563,9 +525,6 @@ public final class StressRun {
         }
 
         void closeInFlight() throws Exception {
-            if (!mayCancel() || !mayClose()) {
-                return; // avoid mode: close() cancels (bug 3 on posix), or the engine is closing (bug 4)
-            }
             int b = blocks(1)[0];
             if (rnd.nextBoolean()) {
                 MemorySegment buf = arena.allocate(BLOCK);
@@ -573,7 +532,7 @@ public final class StressRun {
                 BlockPattern.fill(buf, offset(id, b), g);
                 AioWrite w = new AioWrite(engine, fd, offset(id, b), buf, 0, SigevNotify.none());
                 submit(w);
-                w.close(); // may cancel it: the block is old or new, whole; write it again to know
+                close(w); // may cancel it: the block is old or new, whole; write it again to know
                 count("closed a write in flight");
                 gen[b] = g;
                 for (int attempt = 0; ; attempt++) { // another thread's aioCancelAll may cancel it
@@ -589,7 +548,7 @@ public final class StressRun {
                 Pipe p = pipes.get(rnd.nextInt(pipes.size()));
                 AioRead r = new AioRead(engine, p.readFd(), 0, arena.allocate(1), 0, SigevNotify.none());
                 submit(r);
-                r.close(); // waits for the read (the feeder ends it) unless the engine can cancel it
+                close(r); // waits for the read (the feeder ends it) unless the engine can cancel it
                 count("closed a pipe read in flight");
             }
         }
@@ -626,7 +585,7 @@ public final class StressRun {
             for (int i = 0; i < 10; i++) {
                 AioRead r = new AioRead(engine, fd, 0, arena.allocate(16), 0, SigevNotify.none());
                 if (i % 2 == 0) {
-                    close(r); // idle: safe even while the engine closes, but avoid mode closes nothing then
+                    close(r);
                 }
             }
             count("created 10 blocks, closed 5, dropped 5");

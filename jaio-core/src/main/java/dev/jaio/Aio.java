@@ -21,7 +21,7 @@ import java.util.List;
  *       whose I/O still runs alive until the I/O ends).</li>
  * </ol>
  * {@snippet :
- * try (AioFile f = AioFile.tempfile(); Arena arena = Arena.ofConfined()) {
+ * try (AioFile f = AioFile.tempfile(); Arena arena = Arena.ofShared()) {
  *     AioWrite w = AioWrite.of(f.fd(), 0, "hello".getBytes(), 0, SigevNotify.none());
  *     w.submit();
  *     Aio.aioSuspend(List.of(w), null);          // or poll w.error()
@@ -122,7 +122,12 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * ({@code EAGAIN} or {@code EINVAL} for operations that could not be queued, {@code EIO} when
      * {@code LIO_WAIT} saw any of them fail, {@code EINTR} when a wait was interrupted) lists in
      * {@link AioException#notQueued()} exactly the blocks to fix and submit again; all others were
-     * queued. {@link AioFsync} cannot be part of a list (POSIX has no fsync opcode).
+     * queued. {@link AioFsync} cannot be part of a list (POSIX has no fsync opcode). Null entries
+     * are ignored, wherever they are, as POSIX ignores null pointers in the list.
+     *
+     * <p>A block's own notification may reap ({@link #aioReturn()}), close or resubmit it as soon
+     * as it runs, even before this call returns: the list knows what it queued from the
+     * submission itself, and {@code LIO_WAIT} waits for the submission it made of each block.
      *
      * @throws IllegalArgumentException for blocks of different engines, a block listed twice, or
      *         an {@link AioFsync}; nothing is submitted
@@ -141,14 +146,12 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * @return true when one is complete, false when the timeout elapsed first
      * @throws AioException {@code EINTR} when {@code Thread.interrupt()} ends the wait; the
      *         thread's interrupt status stays set and every operation goes on
-     * @throws IllegalArgumentException for an empty list or blocks of different engines
+     * @throws IllegalArgumentException for a list without any block (null entries are ignored, as
+     *         POSIX ignores null pointers in the list) or blocks of different engines
      * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_suspend.html">aio_suspend</a>
      */
     static boolean aioSuspend(List<? extends Aio> list, Duration timeout) throws AioException {
-        if (list.isEmpty()) {
-            throw new IllegalArgumentException("aioSuspend needs at least one control block to wait for");
-        }
-        return list.getFirst().engine().aioSuspend(list, timeout);
+        return engineOf(list).aioSuspend(list, timeout);
     }
 
     /** {@code aio_cancel(fd, NULL)} on the default engine: cancels every operation queued on {@code fd}. */
@@ -156,7 +159,14 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
         return AioEngine.defaultEngine().aioCancelAll(fd);
     }
 
+    /** The engine of the first block of {@code list} (nulls ignored), or the default engine if there is none. */
     private static AioEngine engineOf(List<? extends Aio> list) {
-        return list.isEmpty() ? AioEngine.defaultEngine() : list.getFirst().engine();
+        for (int i = 0, n = list.size(); i < n; i++) {
+            Aio block = list.get(i);
+            if (block != null) {
+                return block.engine();
+            }
+        }
+        return AioEngine.defaultEngine();
     }
 }

@@ -134,7 +134,8 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
     }
 
     /**
-     * A buffer must be native (the engine passes its address to C) and, for a read, writable.
+     * A buffer must be native (the engine passes its address to C), not of a thread-confined
+     * arena (see {@code BufferLifetime}) and, for a read, writable.
      */
     static MemorySegment checkBuffer(MemorySegment buf, boolean writable) {
         Objects.requireNonNull(buf, "buffer");
@@ -142,6 +143,9 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
             throw new IllegalArgumentException("a heap MemorySegment cannot be an I/O buffer (the kernel needs a"
                     + " stable native address): allocate it with an Arena, e.g. Arena.ofAuto().allocate(size),"
                     + " or use AioWrite.of(...) to copy a byte[]");
+        }
+        if (dev.jaio.internal.BufferLifetime.of(buf) == dev.jaio.internal.BufferLifetime.CONFINED) {
+            throw new IllegalArgumentException(dev.jaio.internal.BufferLifetime.confinedRefusal());
         }
         if (writable && buf.isReadOnly()) {
             throw new IllegalArgumentException("a read needs a writable buffer, but this MemorySegment is read-only:"

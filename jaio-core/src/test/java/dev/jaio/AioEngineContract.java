@@ -559,15 +559,15 @@ public abstract class AioEngineContract {
     }
 
     /**
-     * nix 8, aio_read::on_stack, adapted: Java has no stack memory, its counterpart is a
-     * confined arena that the test thread closes as soon as aioReturn has been called. A
-     * confined segment is a native segment, so the engine must accept it even though its own
-     * threads are not the arena's owner.
+     * nix 8, aio_read::on_stack, adapted: Java has no stack memory, its counterpart is an arena
+     * that the test thread closes as soon as aioReturn has been called. A confined arena cannot be
+     * an asynchronous I/O buffer (see buffersOfConfinedArenasAreRefusedNamingTheFix), so the
+     * arena is a shared one.
      */
     @Test
-    void nix08ReadIntoConfinedArena() throws Exception {
+    void nix08ReadIntoAnArenaClosedAfterwards() throws Exception {
         AioFile f = tempfileWith(INITIAL);
-        try (Arena scope = Arena.ofConfined()) {
+        try (Arena scope = Arena.ofShared()) {
             MemorySegment rbuf = scope.allocate(4);
             try (AioRead op = new AioRead(engine(), f.fd(), 2, rbuf, 0, SigevNotify.none())) {
                 op.submit();
@@ -651,11 +651,11 @@ public abstract class AioEngineContract {
         assertEquals(12, f.size());
     }
 
-    /** nix 14, aio_write::on_stack, adapted as nix 8: the buffer lives in a confined arena. */
+    /** nix 14, aio_write::on_stack, adapted as nix 8: the buffer lives in an arena closed afterwards. */
     @Test
-    void nix14WriteFromConfinedArena() throws Exception {
+    void nix14WriteFromAnArenaClosedAfterwards() throws Exception {
         AioFile f = tempfileWith(INITIAL);
-        try (Arena scope = Arena.ofConfined();
+        try (Arena scope = Arena.ofShared();
                 AioWrite op = new AioWrite(engine(), f.fd(), 2,
                         scope.allocateFrom(JAVA_BYTE, "CDEF".getBytes(ISO_8859_1)), 0, SigevNotify.none())) {
             op.submit();
@@ -1605,6 +1605,341 @@ public abstract class AioEngineContract {
         assertThrows(IllegalArgumentException.class, () -> Aio.aioSuspend(List.of(), Duration.ofSeconds(1)));
         assertThrows(IllegalArgumentException.class, () -> Aio.aioSuspend(List.of(), null));
         assertThrows(IllegalArgumentException.class, () -> engine().aioSuspend(List.of(), Duration.ZERO));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Blocks reaped by their own notification; null entries in lists
+    // ------------------------------------------------------------------------------------------
+
+    /** A file of {@code blocks} blocks of {@code size} bytes, block {@code i} filled with byte {@code 'A' + i % 26}. */
+    AioFile blockFile(int blocks, int size) throws IOException {
+        byte[] data = new byte[blocks * size];
+        for (int i = 0; i < blocks; i++) {
+            Arrays.fill(data, i * size, (i + 1) * size, (byte) ('A' + i % 26));
+        }
+        AioFile f = tempfile();
+        writeFile(f.fd(), data);
+        return f;
+    }
+
+    /**
+     * The first pattern a Java developer writes: LIO_NOWAIT lists of cached reads whose own
+     * thread notification reaps ({@code aioReturn}) and closes its block. Every block is queued
+     * and completes; lioListio must not report any of them as "not queued" (so that resubmitting
+     * notQueued() would do the I/O twice) nor trip over a block its callback already closed.
+     */
+    @Test
+    void listOfBlocksThatReapAndCloseThemselvesIsQueuedWhole() throws Exception {
+        int n = 64;
+        int size = 512;
+        AioFile f = blockFile(n, size);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int round = 0; round < 100; round++) {
+            CountDownLatch reaped = new CountDownLatch(n);
+            AioRead[] blocks = new AioRead[n];
+            for (int i = 0; i < n; i++) {
+                blocks[i] = track(new AioRead(engine(), f.fd(), (long) i * size, buffer(size), 0,
+                        SigevNotify.thread(i, v -> {
+                            try {
+                                AioRead self = blocks[(int) v];
+                                assertEquals(size, self.aioReturn());
+                                assertEquals('A' + v % 26, self.buffer().get(JAVA_BYTE, size - 1));
+                                self.close();
+                            } catch (Throwable t) {
+                                failure.compareAndSet(null, t);
+                            } finally {
+                                reaped.countDown();
+                            }
+                        })));
+            }
+            Aio.lioListio(LioMode.LIO_NOWAIT, List.of(blocks), SigevNotify.none());
+            assertTrue(reaped.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS), "round " + round);
+            if (failure.get() != null) {
+                throw new AssertionError("a callback failed in round " + round, failure.get());
+            }
+        }
+    }
+
+    /**
+     * Callbacks that reap their block and submit it again at once (a block reused by its own
+     * notification): the list still knows it queued every block, its own notification fires
+     * once, and every block reads twice.
+     */
+    @Test
+    void listOfBlocksThatReapAndResubmitThemselves() throws Exception {
+        int n = 32;
+        int size = 512;
+        AioFile f = blockFile(n, size);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int round = 0; round < 50; round++) {
+            CountDownLatch secondDone = new CountDownLatch(n);
+            AtomicInteger listNotifications = new AtomicInteger();
+            AioRead[] blocks = new AioRead[n];
+            int[] completions = new int[n];
+            for (int i = 0; i < n; i++) {
+                blocks[i] = track(new AioRead(engine(), f.fd(), (long) i * size, buffer(size), 0,
+                        SigevNotify.thread(i, v -> {
+                            AioRead self = blocks[(int) v];
+                            try {
+                                assertEquals(size, self.aioReturn());
+                                if (++completions[(int) v] == 1) {
+                                    self.setOffset((long) ((v + 1) % n) * size);
+                                    self.submit();
+                                } else {
+                                    assertEquals('A' + (v + 1) % n % 26, self.buffer().get(JAVA_BYTE, 0));
+                                    secondDone.countDown();
+                                }
+                            } catch (Throwable t) {
+                                failure.compareAndSet(null, t);
+                                secondDone.countDown();
+                            }
+                        })));
+            }
+            Aio.lioListio(LioMode.LIO_NOWAIT, List.of(blocks), SigevNotify.thread(round, v -> listNotifications.incrementAndGet()));
+            assertTrue(secondDone.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS), "round " + round);
+            if (failure.get() != null) {
+                throw new AssertionError("a callback failed in round " + round, failure.get());
+            }
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            while (listNotifications.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            Thread.sleep(5);
+            assertEquals(1, listNotifications.get(), "the list's own notification, round " + round);
+        }
+    }
+
+    /**
+     * LIO_WAIT of blocks whose notification reaps them: the call returns normally once every
+     * submission it made is over, though it can no longer ask the blocks for their results.
+     */
+    @Test
+    void lioWaitOfBlocksThatReapThemselvesReturns() throws Exception {
+        int n = 32;
+        int size = 512;
+        AioFile f = blockFile(n, size);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int round = 0; round < 50; round++) {
+            CountDownLatch reaped = new CountDownLatch(n);
+            AioRead[] blocks = new AioRead[n];
+            for (int i = 0; i < n; i++) {
+                blocks[i] = track(new AioRead(engine(), f.fd(), (long) i * size, buffer(size), 0,
+                        SigevNotify.thread(i, v -> {
+                            try {
+                                assertEquals(size, blocks[(int) v].aioReturn());
+                            } catch (Throwable t) {
+                                failure.compareAndSet(null, t);
+                            } finally {
+                                reaped.countDown();
+                            }
+                        })));
+            }
+            Aio.lioListio(LioMode.LIO_WAIT, List.of(blocks), SigevNotify.none());
+            assertTrue(reaped.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS), "round " + round);
+            if (failure.get() != null) {
+                throw new AssertionError("a callback failed in round " + round, failure.get());
+            }
+        }
+    }
+
+    /**
+     * POSIX ignores null pointers in the lists of lio_listio and aio_suspend; so does jaio, in
+     * both calls and at every position. A list of nothing but nulls is an empty list.
+     */
+    @Test
+    void nullEntriesInListsAreIgnoredAtEveryPosition() throws Exception {
+        AioFile f = tempfileWith(INITIAL);
+        for (int position = 0; position < 3; position++) {
+            for (LioMode mode : LioMode.values()) {
+                AioRead a = newRead(f.fd(), 0, 2);
+                AioRead b = newRead(f.fd(), 2, 2);
+                List<AioRead> list = new ArrayList<>(List.of(a, b));
+                list.add(position, null);
+                CountDownLatch fired = new CountDownLatch(1);
+                Aio.lioListio(mode, list, mode == LioMode.LIO_NOWAIT
+                        ? SigevNotify.thread(0, v -> fired.countDown()) : SigevNotify.none());
+                if (mode == LioMode.LIO_NOWAIT) {
+                    assertTrue(fired.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS));
+                }
+                assertTrue(Aio.aioSuspend(list, PATIENCE));
+                suspendUntilAllDone(List.of(a, b));
+                assertEquals(2, a.aioReturn());
+                assertEquals(2, b.aioReturn());
+                assertEquals("ab", str(a.buffer()));
+                assertEquals("cd", str(b.buffer()));
+                assertTrue(engine().aioSuspend(list, Duration.ZERO), "idle blocks end a wait at once");
+            }
+        }
+        List<Aio> nulls = Arrays.asList(null, null);
+        Aio.lioListio(LioMode.LIO_WAIT, nulls, SigevNotify.none());
+        engine().lioListio(LioMode.LIO_WAIT, nulls, SigevNotify.none());
+        CountDownLatch fired = new CountDownLatch(1);
+        engine().lioListio(LioMode.LIO_NOWAIT, nulls, SigevNotify.thread(0, v -> fired.countDown()));
+        assertTrue(fired.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Aio.aioSuspend(nulls, PATIENCE));
+        assertTrue(e.getMessage().contains("null entries are ignored"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> engine().aioSuspend(nulls, PATIENCE));
+    }
+
+    /**
+     * A partly failed list with nulls in it: notQueued() names the blocks (never null), and the
+     * positions in messages are those of the list as given.
+     */
+    @Test
+    void nullEntriesDoNotDisturbPartialSubmission() throws Exception {
+        AioFile f = tempfileWith(INITIAL);
+        AioWrite good = newWrite(f.fd(), 2, "CDEF");
+        AioWrite bad = newWrite(f.fd(), 0, "ZZ", 21);
+        AioException e = assertThrows(AioException.class,
+                () -> Aio.lioListio(LioMode.LIO_NOWAIT, Arrays.asList(null, good, null, bad), SigevNotify.none()));
+        assertEquals(List.of(bad), e.notQueued());
+        suspendUntilAllDone(List.of(good));
+        assertEquals(4, good.aioReturn());
+        IllegalArgumentException dup = assertThrows(IllegalArgumentException.class,
+                () -> Aio.lioListio(LioMode.LIO_WAIT, Arrays.asList(null, good, null, good), SigevNotify.none()));
+        assertTrue(dup.getMessage().contains("list element 3"), dup.getMessage());
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Buffers of explicit arenas: never memory the user can free under the kernel
+    // ------------------------------------------------------------------------------------------
+
+    @Test
+    void buffersOfConfinedArenasAreRefusedNamingTheFix() throws Exception {
+        AioFile f = tempfileWith(INITIAL);
+        try (Arena confined = Arena.ofConfined()) {
+            MemorySegment seg = confined.allocate(4);
+            for (Step make : List.<Step>of(
+                    () -> new AioRead(engine(), f.fd(), 0, seg, 0, SigevNotify.none()),
+                    () -> new AioWrite(engine(), f.fd(), 0, seg, 0, SigevNotify.none()),
+                    () -> new AioReadv(engine(), f.fd(), 0, List.of(buffer(2), seg), 0, SigevNotify.none()),
+                    () -> new AioWritev(engine(), f.fd(), 0, List.of(seg), 0, SigevNotify.none()),
+                    () -> newRead(f.fd(), 0, 4).setBuffer(seg),
+                    () -> newWrite(f.fd(), 0, "ab").setBuffer(seg))) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, make::run);
+                assertTrue(e.getMessage().contains("Arena.ofConfined()") && e.getMessage().contains("Arena.ofShared()")
+                        && e.getMessage().contains("Arena.ofAuto()"), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * A read into a segment of a shared arena, the arena closed while the read waits on a pipe
+     * (single and in a list): close() is allowed and nothing the kernel or a worker writes
+     * lands in freed memory (new allocations of the same size, which malloc is likely to place
+     * there, stay untouched); the read ends with EFAULT, or, on an engine that refused the
+     * close, with the data.
+     */
+    @Test
+    void sharedArenaClosedUnderAPendingReadNeverReceivesItsData() throws Exception {
+        for (boolean inList : new boolean[] {false, true}) {
+            Pipe p = pipe();
+            int size = 4096;
+            Arena shared = Arena.ofShared();
+            AioRead r = track(new AioRead(engine(), p.readFd(), 0, shared.allocate(size), 0, SigevNotify.none()));
+            if (inList) {
+                Aio.lioListio(LioMode.LIO_NOWAIT, List.of(r), SigevNotify.none());
+            } else {
+                r.submit();
+            }
+            assertStaysInProgress(r);
+            boolean closed;
+            try {
+                shared.close();
+                closed = true;
+            } catch (IllegalStateException refused) {
+                closed = false;
+            }
+            List<MemorySegment> newcomers = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                newcomers.add(arena.allocate(size).fill((byte) 0));
+            }
+            byte[] data = new byte[size];
+            Arrays.fill(data, (byte) 'X');
+            p.write(data);
+            assertNotEquals(Errno.EINPROGRESS, poll(r));
+            if (closed) {
+                assertEquals(Errno.EFAULT, r.error(), "a read whose arena was closed before its data arrived");
+                assertAioException(Errno.EFAULT, r::aioReturn);
+            } else {
+                assertEquals(size, r.aioReturn());
+                shared.close();
+            }
+            for (MemorySegment m : newcomers) {
+                for (long i = 0; i < size; i++) {
+                    if (m.get(JAVA_BYTE, i) != 0) {
+                        fail("the pending read wrote into memory allocated after its arena was closed");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A write from a shared arena closed before the kernel took its data (the pipe is full):
+     * what is written is what the segment held at submit, never what malloc put there later.
+     */
+    @Test
+    void sharedArenaClosedUnderAPendingWriteWritesWhatWasSubmitted() throws Exception {
+        Pipe p = pipe();
+        int size = 4096;
+        byte[] filler = new byte[p.capacity()];
+        p.write(filler);
+        Arena shared = Arena.ofShared();
+        MemorySegment seg = shared.allocate(size).fill((byte) 'W');
+        AioWrite w = track(new AioWrite(engine(), p.writeFd(), 0, seg, 0, SigevNotify.none()));
+        Aio.lioListio(LioMode.LIO_NOWAIT, List.of(w), SigevNotify.none());
+        assertStaysInProgress(w);
+        boolean closed;
+        try {
+            shared.close();
+            closed = true;
+        } catch (IllegalStateException refused) {
+            closed = false;
+        }
+        for (int i = 0; i < 64; i++) {
+            arena.allocate(size).fill((byte) 'Z');
+        }
+        assertEquals(filler.length, p.read(filler.length).length);
+        assertEquals(Errno.SUCCESS, poll(w));
+        assertEquals(size, w.aioReturn());
+        byte[] got = p.read(size);
+        byte[] expected = new byte[size];
+        Arrays.fill(expected, (byte) 'W');
+        assertArrayEquals(expected, got);
+        if (!closed) {
+            shared.close();
+        }
+    }
+
+    /** A shared arena closed after aioReturn (Java's counterpart of nix's on-stack buffers) is fine. */
+    @Test
+    void sharedArenaBuffersWorkAndMayBeClosedAfterAioReturn() throws Exception {
+        AioFile f = tempfileWith(INITIAL);
+        try (Arena scope = Arena.ofShared()) {
+            MemorySegment a = scope.allocate(3);
+            MemorySegment b = scope.allocate(2);
+            try (AioRead r = new AioRead(engine(), f.fd(), 2, scope.allocate(4), 0, SigevNotify.none());
+                    AioWrite w = new AioWrite(engine(), f.fd(), 0, scope.allocateFrom(JAVA_BYTE, "AB".getBytes(ISO_8859_1)), 0,
+                            SigevNotify.none())) {
+                Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.none());
+                assertEquals(4, r.aioReturn());
+                assertEquals("cdef", str(r.buffer()));
+                w.submit();
+                assertEquals(Errno.SUCCESS, poll(w));
+                assertEquals(2, w.aioReturn());
+            }
+            if (supportsVectored()) {
+                try (AioReadv rv = new AioReadv(engine(), f.fd(), 0, List.of(a, b), 0, SigevNotify.none())) {
+                    rv.submit();
+                    assertEquals(Errno.SUCCESS, poll(rv));
+                    assertEquals(5, rv.aioReturn());
+                    assertEquals("ABc", str(a));
+                    assertEquals("de", str(b));
+                }
+            }
+        }
+        assertEquals("ABcdef123456", fileContent(f));
     }
 
     // ------------------------------------------------------------------------------------------

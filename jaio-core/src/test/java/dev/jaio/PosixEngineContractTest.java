@@ -55,7 +55,7 @@ class PosixEngineContractTest extends AioEngineContract {
      */
     @Test
     void vectoredBlocksAreUnsupportedAndSaySo() throws Exception {
-        try (Arena arena = Arena.ofConfined(); AioFile f = AioFile.tempfile()) {
+        try (Arena arena = Arena.ofShared(); AioFile f = AioFile.tempfile()) {
             AioWrite plain = new AioWrite(engine(), f.fd(), 0, arena.allocateFrom(JAVA_BYTE,
                     "plain".getBytes(ISO_8859_1)), 0, SigevNotify.none());
             AioReadv readv = new AioReadv(engine(), f.fd(), 0, List.of(arena.allocate(4), arena.allocate(4)), 0,

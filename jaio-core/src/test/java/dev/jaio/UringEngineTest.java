@@ -54,7 +54,7 @@ class UringEngineTest {
     @Test
     void aListLongerThanTheRingWrapsAroundAndCompletes() throws Exception {
         try (AioEngine engine = AioEngine.open("io_uring", AioEngineOptions.defaults().withQueueDepth(4));
-                AioFile f = AioFile.tempfile(); Arena arena = Arena.ofConfined()) {
+                AioFile f = AioFile.tempfile(); Arena arena = Arena.ofShared()) {
             int n = 300;
             List<AioWrite> writes = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -98,7 +98,7 @@ class UringEngineTest {
             for (int t = 0; t < threads; t++) {
                 int me = t;
                 workers.add(Thread.ofPlatform().start(() -> {
-                    try (Arena arena = Arena.ofConfined()) {
+                    try (Arena arena = Arena.ofShared()) {
                         SplittableRandom rnd = new SplittableRandom(seed + me);
                         List<AioWrite> batch = new ArrayList<>();
                         for (int i = 0; i < 32; i++) {

@@ -49,7 +49,6 @@ final class JaioJob extends Job {
     private final BlockPicker picker;
 
     private AioFile file;
-    private Arena arena;
     private final List<Aio> owned = new ArrayList<>();
     private MemorySegment[] buffers;
     private AioRead[] reads;
@@ -91,8 +90,10 @@ final class JaioJob extends Job {
             opts.add(AioOpenOption.DIRECT);
         }
         file = AioFile.open(run.file.path, opts.toArray(OpenOption[]::new));
-        // Shared: engine threads (posix, threads) touch the buffers.
-        arena = Arena.ofShared();
+        // An automatic arena: engine threads and the kernel use the buffers after submit, and
+        // only memory that no thread can free while they do goes to the kernel as it is (a
+        // closeable arena's buffers would go through a copy; see jaio's BufferLifetime).
+        Arena arena = Arena.ofAuto();
         int fd = file.fd();
         buffers = new MemorySegment[depth];
         reads = new AioRead[depth];
@@ -268,14 +269,8 @@ final class JaioJob extends Job {
                 block.close();
             }
         } finally {
-            try {
-                if (arena != null) {
-                    arena.close();
-                }
-            } finally {
-                if (file != null) {
-                    file.close();
-                }
+            if (file != null) {
+                file.close();
             }
         }
     }

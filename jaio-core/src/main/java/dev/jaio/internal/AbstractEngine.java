@@ -144,18 +144,31 @@ public abstract class AbstractEngine implements AioEngine {
 
     // ---------------------------------------------------------------- lio_listio
 
+    /**
+     * {@code lio_listio}. Null entries of {@code list} are ignored, wherever they are, as POSIX
+     * ignores null pointers in the list (a list of nulls is an empty list).
+     *
+     * <p>What was queued is learnt from the submission itself: the engine marks the operations it
+     * could not queue ({@link Operation#notQueued(int)}, stamped with this call), and nothing
+     * afterwards asks a queued block anything (its own notification may already have reaped,
+     * closed or resubmitted it). {@code LIO_WAIT} waits for the submission this call made of each
+     * block, and counts as failed only the outcomes it could still see.
+     */
     @Override
     public final void lioListio(LioMode mode, List<? extends Aio> list, SigevNotify notify) throws AioException {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(list, "list");
         SigevNotify listNotify = notify == null ? SigevNotify.none() : notify;
         requireOpen();
-        int n = list.size();
-        WaitScratch scratch = WaitScratch.current(n);
-        Operation[] ops = scratch.ops;
-        Operation[] queued = scratch.queued;
+        int size = list.size();
+        WaitScratch scratch = WaitScratch.current(size);
+        int n = 0;
         try {
-            validateList(list, ops, n);
+            n = collect(list, size, scratch, "lioListio");
+            long stamp = validateList(scratch, n);
+            Operation[] ops = scratch.ops;
+            Operation[] queued = scratch.queued;
+            int[] submissions = scratch.submissions;
             int good = 0;
             int rejected = 0;
             for (int i = 0; i < n; i++) {
@@ -163,41 +176,47 @@ public abstract class AbstractEngine implements AioEngine {
                 if (!op.validPriority()) {
                     op.rejected(Errno.EINVAL.code());
                     rejected++;
-                } else if (op.beginForList()) {
-                    queued[good++] = op;
-                } else {
-                    for (int j = 0; j < good; j++) {
-                        queued[j].notQueued(0);
-                    }
+                    continue;
+                }
+                boolean begun;
+                try {
+                    begun = op.beginForList();
+                } catch (RuntimeException unusableBuffer) {
+                    undo(queued, good);
+                    throw unusableBuffer;
+                }
+                if (!begun) {
+                    undo(queued, good);
                     throw new IllegalStateException(op.describe() + " was submitted by another thread while this"
                             + " list was being submitted; nothing of the list was submitted");
                 }
+                submissions[good] = op.submission();
+                queued[good++] = op;
             }
             int r;
             enter();
             try {
                 r = startList(queued, good, mode, listNotify);
             } catch (RuntimeException | Error e) {
-                for (int j = 0; j < good; j++) {
-                    queued[j].notQueued(0);
-                }
+                undo(queued, good);
                 throw e;
             } finally {
                 exit();
             }
-            int stillQueued = compact(queued, good);
+            int stillQueued = keepQueued(queued, submissions, good, stamp);
             boolean partial = rejected > 0 || stillQueued < good || r < 0;
             // Built only when a message needs it: a list that succeeds allocates nothing.
             String call = mode == LioMode.LIO_WAIT ? LIO_WAIT_CALL : LIO_NOWAIT_CALL;
             if (mode == LioMode.LIO_NOWAIT) {
                 if (partial) {
                     int errno = rejected > 0 ? Errno.EINVAL.code() : r < 0 ? -r : Errno.EAGAIN.code();
-                    throw Failures.list(call + " of " + n + (n == 1 ? " operation" : " operations"), errno, notQueuedDetail(list, ops, n), notQueued(list, ops, n));
+                    throw Failures.list(describeList(n), errno, notQueuedDetail(scratch, n, stamp),
+                            notQueued(scratch, n, stamp));
                 }
                 return;
             }
             try {
-                awaitAll(queued, stillQueued, call);
+                awaitAll(queued, submissions, stillQueued, call);
             } catch (AioException interrupted) {
                 if (!partial) {
                     throw interrupted;
@@ -205,15 +224,15 @@ public abstract class AbstractEngine implements AioEngine {
                 // An interrupted wait leaves the list partly submitted, as EAGAIN does: the caller
                 // must still learn which blocks were never queued (AioException.notQueued), or it
                 // would wait for them for ever.
-                throw Failures.list(call + " of " + n + (n == 1 ? " operation" : " operations"), Errno.EINTR.code(),
-                        "interrupted while waiting, the queued operations go on; " + notQueuedDetail(list, ops, n),
-                        notQueued(list, ops, n));
+                throw Failures.list(describeList(n), Errno.EINTR.code(),
+                        "interrupted while waiting, the queued operations go on; " + notQueuedDetail(scratch, n, stamp),
+                        notQueued(scratch, n, stamp));
             }
             int failed = 0;
             String firstFailure = null;
             for (int i = 0; i < stillQueued; i++) {
-                long res = queued[i].poll();
-                if (res < 0) {
+                long res = queued[i].outcomeOf(submissions[i]);
+                if (res < 0 && res != Operation.PENDING) {
                     failed++;
                     if (firstFailure == null) {
                         firstFailure = queued[i].describe() + ": " + Failures.text((int) -res);
@@ -221,26 +240,53 @@ public abstract class AbstractEngine implements AioEngine {
                 }
             }
             if (partial || failed > 0) {
-                String detail = notQueuedDetail(list, ops, n);
+                String detail = notQueuedDetail(scratch, n, stamp);
                 if (failed > 0) {
                     detail = failed + " operation" + (failed == 1 ? "" : "s") + " failed (first: " + firstFailure
                             + "); check error() of each" + (detail.isEmpty() ? "" : "; " + detail);
                 }
-                throw Failures.list(call + " of " + n + (n == 1 ? " operation" : " operations"), Errno.EIO.code(), detail, notQueued(list, ops, n));
+                throw Failures.list(describeList(n), Errno.EIO.code(), detail, notQueued(scratch, n, stamp));
             }
         } finally {
-            scratch.clear(n);
+            scratch.clear(Math.max(n, 0));
         }
     }
 
-    private void validateList(List<? extends Aio> list, Operation[] ops, int n) {
-        long stamp = LIST_STAMPS.incrementAndGet();
-        for (int i = 0; i < n; i++) {
-            Operation op = OperationAccess.of(list.get(i));
-            if (op.engine != this) {
-                throw new IllegalArgumentException("list element " + i + " (" + op.describe() + ") belongs to the "
-                        + op.engine.name + " engine, not to " + name + ": blocks of one list must share one engine");
+    private static String describeList(int n) {
+        return "lio_listio of " + n + (n == 1 ? " operation" : " operations");
+    }
+
+    /**
+     * Copies the non-null blocks of {@code list} into {@code scratch} (blocks, operations and
+     * their positions in the list), checking that each belongs to this engine; returns how many.
+     */
+    private int collect(List<? extends Aio> list, int size, WaitScratch scratch, String call) {
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            Aio block = list.get(i);
+            if (block == null) {
+                continue; // POSIX: null entries are ignored
             }
+            Operation op = OperationAccess.of(block);
+            if (op.engine != this) {
+                throw new IllegalArgumentException(call + ": list element " + i + " (" + op.describe() + ") belongs"
+                        + " to the " + op.engine.name + " engine, not to " + name + ": blocks of one list must share"
+                        + " one engine");
+            }
+            scratch.blocks[n] = block;
+            scratch.ops[n] = op;
+            scratch.positions[n] = i;
+            n++;
+        }
+        return n;
+    }
+
+    /** Checks every operation of a list before anything is submitted; returns the list's stamp. */
+    private long validateList(WaitScratch scratch, int n) {
+        long stamp = LIST_STAMPS.incrementAndGet();
+        for (int k = 0; k < n; k++) {
+            Operation op = scratch.ops[k];
+            int i = scratch.positions[k];
             if (op.kind == OpKind.FSYNC) {
                 throw new IllegalArgumentException("list element " + i + " is an AioFsync: POSIX lio_listio has no"
                         + " fsync opcode; submit() it on its own after the writes it must cover");
@@ -259,15 +305,26 @@ public abstract class AbstractEngine implements AioEngine {
                         + " the list; a control block can be queued only once at a time");
             }
             op.listStamp = stamp;
-            ops[i] = op;
+        }
+        return stamp;
+    }
+
+    /** Returns operations that were begun but never handed to the engine to idle. */
+    private static void undo(Operation[] queued, int n) {
+        for (int j = 0; j < n; j++) {
+            queued[j].notQueued(0);
         }
     }
 
-    /** Drops the operations the engine marked not queued, keeping order; returns how many remain. */
-    private static int compact(Operation[] queued, int n) {
+    /**
+     * Drops the operations the engine marked not queued by the list call {@code stamp}, keeping
+     * order (and each one's submission number); returns how many remain.
+     */
+    private static int keepQueued(Operation[] queued, int[] submissions, int n, long stamp) {
         int k = 0;
         for (int i = 0; i < n; i++) {
-            if (queued[i].inProgress()) {
+            if (!queued[i].notQueuedBy(stamp)) {
+                submissions[k] = submissions[i];
                 queued[k++] = queued[i];
             }
         }
@@ -277,23 +334,25 @@ public abstract class AbstractEngine implements AioEngine {
         return k;
     }
 
-    private static List<Aio> notQueued(List<? extends Aio> list, Operation[] ops, int n) {
+    private static List<Aio> notQueued(WaitScratch scratch, int n, long stamp) {
         List<Aio> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            if (!ops[i].inProgress()) {
-                out.add(list.get(i));
+        for (int k = 0; k < n; k++) {
+            if (scratch.ops[k].notQueuedBy(stamp)) {
+                out.add(scratch.blocks[k]);
             }
         }
         return out;
     }
 
-    private static String notQueuedDetail(List<? extends Aio> list, Operation[] ops, int n) {
+    private static String notQueuedDetail(WaitScratch scratch, int n, long stamp) {
         StringBuilder s = new StringBuilder();
         int count = 0;
-        for (int i = 0; i < n; i++) {
-            if (!ops[i].inProgress()) {
+        for (int k = 0; k < n; k++) {
+            Operation op = scratch.ops[k];
+            if (op.notQueuedBy(stamp)) {
                 if (count++ < 3) {
-                    s.append(count == 1 ? "" : ", ").append(ops[i].describe()).append(": ").append(ops[i].error());
+                    // A block not queued is idle and still the caller's: asking it is safe.
+                    s.append(count == 1 ? "" : ", ").append(op.describe()).append(": ").append(op.error());
                 }
             }
         }
@@ -306,26 +365,25 @@ public abstract class AbstractEngine implements AioEngine {
 
     // ---------------------------------------------------------------- aio_suspend and waiting
 
+    /**
+     * {@code aio_suspend}. Null entries of {@code list} are ignored, wherever they are, as POSIX
+     * ignores null pointers in the list; a list with no block at all is an
+     * {@code IllegalArgumentException} (nothing could ever end the wait).
+     */
     @Override
     public final boolean aioSuspend(List<? extends Aio> list, Duration timeout) throws AioException {
         Objects.requireNonNull(list, "list");
-        int n = list.size();
-        if (n == 0) {
-            throw new IllegalArgumentException("aioSuspend needs at least one control block to wait for");
-        }
+        int size = list.size();
         long deadline = deadline(timeout);
-        WaitScratch scratch = WaitScratch.current(n);
-        Operation[] ops = scratch.ops;
+        WaitScratch scratch = WaitScratch.current(size);
+        int n = 0;
         try {
-            for (int i = 0; i < n; i++) {
-                Operation op = OperationAccess.of(list.get(i));
-                if (op.engine != this) {
-                    throw new IllegalArgumentException("aioSuspend: list element " + i + " belongs to the "
-                            + op.engine.name + " engine, not to " + name);
-                }
-                ops[i] = op;
+            n = collect(list, size, scratch, "aioSuspend");
+            if (n == 0) {
+                throw new IllegalArgumentException("aioSuspend needs at least one control block to wait for"
+                        + (size == 0 ? "" : " (null entries are ignored)"));
             }
-            return awaitAny(ops, 0, n, deadline, true, AIO_SUSPEND_CALL);
+            return awaitAny(scratch.ops, 0, n, deadline, true, AIO_SUSPEND_CALL);
         } finally {
             scratch.clear(n);
         }
@@ -377,12 +435,14 @@ public abstract class AbstractEngine implements AioEngine {
     }
 
     /**
-     * Waits until every one of {@code ops[0..n)} is complete. It waits for the last one first
-     * (operations of one descriptor usually finish in submission order), and waits before it
-     * looks: right after a submission the answer is almost always "not yet", and on the posix
+     * Waits until submission {@code submissions[i]} of every {@code ops[i]}, {@code i < n}, is
+     * over: completed, or reaped by someone else (a block's own notification may reap and
+     * resubmit it; the wait is for this submission, not the next). It waits for the last one
+     * first (operations of one descriptor usually finish in submission order), and waits before
+     * it looks: right after a submission the answer is almost always "not yet", and on the posix
      * engine each look takes libc's AIO mutex, which the worker threads need at that moment.
      */
-    final void awaitAll(Operation[] ops, int n, String call) throws AioException {
+    final void awaitAll(Operation[] ops, int[] submissions, int n, String call) throws AioException {
         if (n == 0) {
             return;
         }
@@ -393,10 +453,18 @@ public abstract class AbstractEngine implements AioEngine {
             exit();
         }
         for (int last = n - 1; last >= 0; ) {
-            if (!ops[last].inProgress() || ops[last].poll() != Operation.PENDING) {
+            if (ops[last].finished(submissions[last])) {
                 last--;
-            } else {
-                awaitAny(ops, last, 1, Long.MAX_VALUE, true, call);
+                continue;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                throw Failures.interrupted(call);
+            }
+            enter();
+            try {
+                awaitSlice(ops, last, 1, WAIT_SLICE_NANOS);
+            } finally {
+                exit();
             }
         }
     }

@@ -41,14 +41,17 @@ public abstract class JavaCompletingEngine extends AbstractEngine {
      * from any engine thread.
      */
     protected final void completed(Operation op, long result) {
-        op.complete(result);
+        // Everything this submission needs is read before its result is published: from then on
+        // the block's owner (its own notification, a waiter) may reap it, re-aim it and submit it
+        // into another list, and the fields would describe that submission instead.
         SigevNotify n = op.notify;
+        ListCompletion group = op.group;
+        op.group = null;
+        op.complete(result);
         if (!(n instanceof SigevNotify.SigevNone)) {
             fire(n);
         }
-        ListCompletion group = op.group;
         if (group != null) {
-            op.group = null;
             group.arrive();
         }
         Thread w = op.waiter;

@@ -59,17 +59,36 @@ public abstract class Operation {
 
     private volatile int phase = IDLE;
     private volatile long result = PENDING;
+    /**
+     * Counts submissions (single or in a list), so that code holding on to one submission (a
+     * {@code LIO_WAIT} list, a late poll) can tell it from the next, after the block's own
+     * notification has reaped and resubmitted it.
+     */
+    private volatile int submissions;
     private volatile int idleErrno;
     private volatile String closedBecause;
     private boolean freed;
     /** Stamp of the last list call that saw this operation; finds duplicates without allocating. */
     long listStamp;
+    /**
+     * Stamp of the last list call that could not queue this operation. A list learns what it did
+     * not queue from this, never from the queued blocks, whose notifications may already have
+     * reaped, closed or resubmitted them.
+     */
+    long notQueuedBy;
     /** Engines that complete in Java: the thread parked waiting for this operation, if any. */
     volatile Thread waiter;
     /** Engines that complete in Java: the list whose notification this operation counts toward. */
     ListCompletion group;
     /** Data the block owns ({@code AioWrite.of}), freed with the operation. */
     private AutoCloseable owned;
+    /** What the engine gives the kernel for {@link #buffer}/{@link #buffers}: see {@link #stageBuffers()}. */
+    private MemorySegment ioBuffer;
+    private MemorySegment[] ioBuffers;
+    /** The block's own memory for buffers of closeable arenas; null until one is used. */
+    private StagedBuffers staged;
+    /** This submission reads into staged memory: completing it delivers the bytes to the user's buffers. */
+    private boolean deliverOnCompletion;
 
     protected Operation(AbstractEngine engine, OpKind kind, int fd, int priority, AioFsyncMode fsyncMode,
                         SigevNotify notify) {
@@ -117,6 +136,19 @@ public abstract class Operation {
 
     public final SigevNotify sigevNotify() {
         return notify;
+    }
+
+    /**
+     * The memory the engine hands to the kernel for {@link #buffer()} in the current submission:
+     * the buffer itself, or the block's staged copy of it (see {@link BufferLifetime}).
+     */
+    public final MemorySegment ioBuffer() {
+        return ioBuffer;
+    }
+
+    /** Likewise for vectored buffer {@code i}. */
+    public final MemorySegment ioBuffer(int i) {
+        return ioBuffers[i];
     }
 
     /** Bytes asked for: the buffer's size, the sum of the vectored buffers, 0 for fsync. */
@@ -191,7 +223,14 @@ public abstract class Operation {
             throw Failures.operation(this, Errno.EINVAL.code(), "priority " + priority + " is outside 0.."
                     + AbstractEngine.AIO_PRIO_DELTA_MAX + " (AIO_PRIO_DELTA_MAX)");
         }
+        submissions++;
         result = PENDING;
+        try {
+            stageBuffers();
+        } catch (RuntimeException e) {
+            phase = IDLE;
+            throw e;
+        }
         int r;
         engine.enter();
         try {
@@ -301,11 +340,39 @@ public abstract class Operation {
     }
 
     /**
-     * Records the I/O's outcome ({@code >= 0} bytes or {@code -errno}); the engine then wakes
-     * whoever waits for it. Called once per submission, by the engine, from any thread.
+     * Records the I/O's outcome ({@code >= 0} bytes or {@code -errno}), after delivering what a
+     * read brought into staged memory; the engine then wakes whoever waits for it. Called once per
+     * submission, by the engine that learns of completions itself, from any thread.
+     *
+     * @return the outcome recorded: {@code r}, or {@code -EFAULT} when a staged read's bytes could
+     *         not be delivered because the arena of its buffer was closed meanwhile
      */
-    protected final void complete(long r) {
-        result = r;
+    protected final long complete(long r) {
+        long outcome = deliverOnCompletion ? deliver(r) : r;
+        result = outcome;
+        return outcome;
+    }
+
+    /** The submission now in progress (or last made), for {@link #completeIfCurrent}. */
+    protected final int submission() {
+        return submissions;
+    }
+
+    /**
+     * {@link #complete(long)} for engines that learn of a completion by asking (posix, where any
+     * thread's {@code error()} may ask at once): records {@code r} only if submission
+     * {@code submission} is still the current one and has no outcome yet, so that a late answer
+     * never lands on the next submission and a read is delivered once.
+     *
+     * @return the outcome now recorded for the current submission
+     */
+    protected final long completeIfCurrent(long r, int submission) {
+        synchronized (this) {
+            if (submissions != submission || phase != IN_PROGRESS || result != PENDING) {
+                return result;
+            }
+            return complete(r);
+        }
     }
 
     /**
@@ -378,6 +445,9 @@ public abstract class Operation {
             freeNative();
         } finally {
             engine.forget(this);
+            if (staged != null) {
+                staged.free();
+            }
             if (owned != null) {
                 try {
                     owned.close();
@@ -416,24 +486,143 @@ public abstract class Operation {
         return priority >= 0 && priority <= AbstractEngine.AIO_PRIO_DELTA_MAX;
     }
 
-    /** Moves an idle operation into progress for a list; false if it was not idle. */
+    /**
+     * Moves an idle operation into progress for a list and stages its buffers; false if it was
+     * not idle. A buffer that cannot be staged (its arena was just closed) leaves it idle and
+     * throws.
+     */
     final boolean beginForList() {
         if (!PHASE.compareAndSet(this, IDLE, IN_PROGRESS)) {
             return false;
         }
+        submissions++;
         result = PENDING;
+        try {
+            stageBuffers();
+        } catch (RuntimeException e) {
+            phase = IDLE;
+            throw e;
+        }
         return true;
     }
 
     /** Marks a list member that the engine could not queue: idle again, error() says why. */
     final void notQueued(int errno) {
         idleErrno = errno;
+        notQueuedBy = listStamp;
         phase = IDLE;
     }
 
     /** A list member that was never handed to the engine (it failed validation). */
     final void rejected(int errno) {
         idleErrno = errno;
+        notQueuedBy = listStamp;
+    }
+
+    /** Whether the list call with {@code stamp} could not queue this operation. */
+    final boolean notQueuedBy(long stamp) {
+        return notQueuedBy == stamp;
+    }
+
+    /**
+     * Whether submission {@code submission} is over as far as a waiter is concerned: it
+     * completed, or it was already reaped (and perhaps resubmitted, or closed) by someone else.
+     */
+    final boolean finished(int submission) {
+        return submissions != submission || phase != IN_PROGRESS || poll() != PENDING;
+    }
+
+    /**
+     * The outcome of submission {@code submission} ({@code >= 0} or {@code -errno}), or
+     * {@link #PENDING} when it is not known any more because someone else reaped it.
+     */
+    final long outcomeOf(int submission) {
+        long r = poll();
+        return submissions == submission ? r : PENDING;
+    }
+
+    // ---------------------------------------------------------------- buffers and their lifetime
+
+    /**
+     * Chooses, for the submission about to start, the memory the kernel gets for each buffer
+     * ({@link BufferLifetime}): a buffer kept alive by reachability, or owned by the block, is
+     * handed over as it is; a buffer of a closeable arena goes through the block's own staged
+     * memory (a write's data is copied now; a read's is delivered by {@link #complete(long)}).
+     * Runs on the submitting thread once the block is in progress, so nobody re-aims it meanwhile.
+     *
+     * @throws IllegalStateException if the arena of a buffer was closed (nothing was started)
+     * @throws IllegalArgumentException for a buffer of a thread-confined arena
+     */
+    private void stageBuffers() {
+        boolean reads = kind == OpKind.READ || kind == OpKind.READV;
+        deliverOnCompletion = false;
+        if (buffer != null) {
+            ioBuffer = stage(0, buffer, reads);
+        } else if (buffers != null) {
+            if (ioBuffers == null || ioBuffers.length != buffers.length) {
+                ioBuffers = new MemorySegment[buffers.length];
+            }
+            for (int i = 0; i < buffers.length; i++) {
+                ioBuffers[i] = stage(i, buffers[i], reads);
+            }
+        }
+    }
+
+    private MemorySegment stage(int index, MemorySegment user, boolean reads) {
+        BufferLifetime lifetime = BufferLifetime.of(user);
+        if (lifetime == BufferLifetime.REACHABILITY || ownsMemoryOf(user)) {
+            return user;
+        }
+        if (lifetime == BufferLifetime.CONFINED) {
+            throw new IllegalArgumentException(describe() + ": " + BufferLifetime.confinedRefusal());
+        }
+        if (staged == null) {
+            staged = new StagedBuffers();
+        }
+        MemorySegment area = staged.area(index, user.byteSize());
+        if (reads) {
+            deliverOnCompletion = true;
+        } else {
+            try {
+                MemorySegment.copy(user, 0, area, 0, user.byteSize());
+            } catch (IllegalStateException closedMeanwhile) {
+                throw deadBuffer();
+            }
+        }
+        return area;
+    }
+
+    private boolean ownsMemoryOf(MemorySegment segment) {
+        return owned instanceof java.lang.foreign.Arena a && a.scope().equals(segment.scope());
+    }
+
+    /**
+     * Copies the {@code r} bytes a staged read brought in to the user's buffers (in order, for a
+     * vectored read). The arena of a buffer may have been closed meanwhile: the bytes are then
+     * dropped, and the read fails with {@code EFAULT} (the errno of a read into memory that is not
+     * the caller's any more); the kernel only ever wrote the block's own memory.
+     */
+    private long deliver(long r) {
+        if (r <= 0) {
+            return r;
+        }
+        try {
+            if (buffer != null) {
+                MemorySegment.copy(ioBuffer, 0, buffer, 0, Math.min(r, buffer.byteSize()));
+            } else {
+                long left = r;
+                for (int i = 0; i < buffers.length && left > 0; i++) {
+                    long n = Math.min(left, buffers[i].byteSize());
+                    if (ioBuffers[i] != buffers[i]) {
+                        MemorySegment.copy(ioBuffers[i], 0, buffers[i], 0, n);
+                    }
+                    left -= n;
+                }
+            }
+            return r;
+        } catch (IllegalStateException arenaClosed) {
+            return -Errno.EFAULT.code();
+        }
     }
 
     final void requireIdle(String what) {

@@ -1,15 +1,23 @@
 package dev.jaio.internal;
 
+import dev.jaio.Aio;
+import java.util.Arrays;
+
 /**
- * Per-thread arrays for the operations of one list or wait, so that submitting and waiting
- * allocate nothing in the steady state. Cleared after each use, so that they never keep
- * operations (and their buffers) alive.
+ * Per-thread arrays for the blocks of one list or wait, so that submitting and waiting allocate
+ * nothing in the steady state. Cleared after each use, so that they never keep operations (and
+ * their buffers) alive.
  */
 final class WaitScratch {
     private static final ThreadLocal<WaitScratch> CURRENT = ThreadLocal.withInitial(WaitScratch::new);
 
+    /** The non-null blocks of the list, in order, and their operations and positions in the list. */
+    Aio[] blocks = new Aio[64];
     Operation[] ops = new Operation[64];
+    int[] positions = new int[64];
+    /** The operations a list submitted, and which submission of each it made. */
     Operation[] queued = new Operation[64];
+    int[] submissions = new int[64];
     private boolean inUse;
 
     static WaitScratch current(int n) {
@@ -19,16 +27,21 @@ final class WaitScratch {
             s = new WaitScratch();
         }
         if (s.ops.length < n) {
-            s.ops = new Operation[Math.max(n, 2 * s.ops.length)];
-            s.queued = new Operation[s.ops.length];
+            int size = Math.max(n, 2 * s.ops.length);
+            s.blocks = new Aio[size];
+            s.ops = new Operation[size];
+            s.positions = new int[size];
+            s.queued = new Operation[size];
+            s.submissions = new int[size];
         }
         s.inUse = true;
         return s;
     }
 
     void clear(int n) {
-        java.util.Arrays.fill(ops, 0, Math.min(n, ops.length), null);
-        java.util.Arrays.fill(queued, 0, Math.min(n, queued.length), null);
+        Arrays.fill(blocks, 0, Math.min(n, blocks.length), null);
+        Arrays.fill(ops, 0, Math.min(n, ops.length), null);
+        Arrays.fill(queued, 0, Math.min(n, queued.length), null);
         inUse = false;
     }
 }

@@ -106,7 +106,7 @@ public final class NativeMemoryRun {
                 throw new AssertionError(r.summary() + "\n" + r.problems());
             }
             done = r.operations();
-            try (AioFile f = AioFile.tempfile(); Arena arena = Arena.ofConfined()) {
+            try (AioFile f = AioFile.tempfile(); Arena arena = Arena.ofShared()) {
                 for (int i = 0; i < 5_000; i++) {
                     AioRead read = new AioRead(engine, f.fd(), 0, arena.allocate(16), 0, SigevNotify.none());
                     AioWrite write = AioWrite.of(engine, f.fd(), 0, new byte[16], 0, SigevNotify.none());

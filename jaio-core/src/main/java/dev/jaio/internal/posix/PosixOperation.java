@@ -62,8 +62,8 @@ final class PosixOperation extends Operation {
     /** Writes the request fields for a transfer; {@code opcode} is {@code LIO_READ} or {@code LIO_WRITE}. */
     void prepareTransfer(int opcode) {
         aiocb.set(JAVA_INT, AIO_LIO_OPCODE, opcode);
-        aiocb.set(ADDRESS, AIO_BUF, buffer);
-        aiocb.set(JAVA_LONG, AIO_NBYTES, buffer.byteSize());
+        aiocb.set(ADDRESS, AIO_BUF, ioBuffer());
+        aiocb.set(JAVA_LONG, AIO_NBYTES, ioBuffer().byteSize());
         aiocb.set(JAVA_LONG, AIO_OFFSET, offset);
         if (threadToken != 0) {
             SigevThreadDispatch.expect(threadToken);
@@ -152,6 +152,7 @@ final class PosixOperation extends Operation {
 
     @Override
     protected long pollNative() {
+        int submission = submission();
         int e = PosixAio.aioError(aiocb);
         if (e == Errno.EINPROGRESS.code()) {
             return PENDING;
@@ -164,8 +165,7 @@ final class PosixOperation extends Operation {
         } else {
             r = e > 0 ? -e : e;
         }
-        complete(r);
-        return r;
+        return completeIfCurrent(r, submission);
     }
 
     @Override

@@ -61,8 +61,8 @@ final class ThreadsOperation extends Operation {
     /** Runs the system call on the calling worker; {@code >= 0} or {@code -errno}. */
     long perform() {
         return switch (kind) {
-            case READ -> FileIo.pread(fd, buffer, offset);
-            case WRITE -> FileIo.pwrite(fd, buffer, offset);
+            case READ -> FileIo.pread(fd, ioBuffer(), offset);
+            case WRITE -> FileIo.pwrite(fd, ioBuffer(), offset);
             case READV -> FileIo.preadv(fd, fillIovecs(), buffers.length, offset);
             case WRITEV -> FileIo.pwritev(fd, fillIovecs(), buffers.length, offset);
             case FSYNC -> FileIo.fsync(fd, fsyncMode == AioFsyncMode.O_DSYNC);
@@ -78,9 +78,9 @@ final class ThreadsOperation extends Operation {
             iovecs = Libc.calloc(n * FileIo.IOVEC_SIZE);
         }
         for (int i = 0; i < n; i++) {
-            iovecs.set(java.lang.foreign.ValueLayout.ADDRESS, i * FileIo.IOVEC_SIZE + FileIo.IOV_BASE, buffers[i]);
+            iovecs.set(java.lang.foreign.ValueLayout.ADDRESS, i * FileIo.IOVEC_SIZE + FileIo.IOV_BASE, ioBuffer(i));
             iovecs.set(java.lang.foreign.ValueLayout.JAVA_LONG, i * FileIo.IOVEC_SIZE + FileIo.IOV_LEN,
-                    buffers[i].byteSize());
+                    ioBuffer(i).byteSize());
         }
         return iovecs;
     }

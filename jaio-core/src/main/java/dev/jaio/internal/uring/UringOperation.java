@@ -46,8 +46,8 @@ final class UringOperation extends Operation {
         cancelRequested = false;
         long ud = userData();
         switch (kind) {
-            case READ -> sq.prepareRead(sqe, fd, transferable(buffer), offset, ud);
-            case WRITE -> sq.prepareWrite(sqe, fd, transferable(buffer), offset, ud);
+            case READ -> sq.prepareRead(sqe, fd, transferable(ioBuffer()), offset, ud);
+            case WRITE -> sq.prepareWrite(sqe, fd, transferable(ioBuffer()), offset, ud);
             case READV -> sq.prepareReadv(sqe, fd, fillIovecs(), buffers.length, offset, ud);
             case WRITEV -> sq.prepareWritev(sqe, fd, fillIovecs(), buffers.length, offset, ud);
             // io_uring starts an fsync at once, unordered with earlier writes; the engine submits
@@ -81,8 +81,8 @@ final class UringOperation extends Operation {
             iovecs = Libc.calloc(n * FileIo.IOVEC_SIZE);
         }
         for (int i = 0; i < n; i++) {
-            iovecs.set(ValueLayout.ADDRESS, i * FileIo.IOVEC_SIZE + FileIo.IOV_BASE, buffers[i]);
-            iovecs.set(ValueLayout.JAVA_LONG, i * FileIo.IOVEC_SIZE + FileIo.IOV_LEN, buffers[i].byteSize());
+            iovecs.set(ValueLayout.ADDRESS, i * FileIo.IOVEC_SIZE + FileIo.IOV_BASE, ioBuffer(i));
+            iovecs.set(ValueLayout.JAVA_LONG, i * FileIo.IOVEC_SIZE + FileIo.IOV_LEN, ioBuffer(i).byteSize());
         }
         return iovecs;
     }

@@ -30,7 +30,8 @@ public final class AioRead extends ControlBlock implements Aio {
     /**
      * A read on {@code engine}.
      *
-     * @throws IllegalArgumentException if {@code buf} is a heap or read-only segment
+     * @throws IllegalArgumentException if {@code buf} is a heap or read-only segment, or one of a
+     *         thread-confined arena (see the package documentation, "Buffers and their lifetime")
      */
     public AioRead(AioEngine engine, int fd, long offset, MemorySegment buf, int priority, SigevNotify notify) {
         super(engine, OpKind.READ, fd, priority, null, notify);

@@ -19,7 +19,8 @@ public final class AioReadv extends ControlBlock implements Aio {
     /**
      * A vectored read on {@code engine}.
      *
-     * @throws IllegalArgumentException for an empty list, a heap or a read-only segment
+     * @throws IllegalArgumentException for an empty list, a heap or a read-only segment, or one of a
+     *         thread-confined arena
      */
     public AioReadv(AioEngine engine, int fd, long offset, List<MemorySegment> bufs, int priority,
                     SigevNotify notify) {

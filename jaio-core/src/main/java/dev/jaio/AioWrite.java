@@ -27,7 +27,8 @@ public final class AioWrite extends ControlBlock implements Aio {
     /**
      * A write on {@code engine}.
      *
-     * @throws IllegalArgumentException if {@code buf} is a heap segment
+     * @throws IllegalArgumentException if {@code buf} is a heap segment, or one of a thread-confined arena
+     *         (see the package documentation, "Buffers and their lifetime")
      */
     public AioWrite(AioEngine engine, int fd, long offset, MemorySegment buf, int priority, SigevNotify notify) {
         super(engine, OpKind.WRITE, fd, priority, null, notify);

@@ -19,7 +19,7 @@ public final class AioWritev extends ControlBlock implements Aio {
     /**
      * A vectored write on {@code engine}.
      *
-     * @throws IllegalArgumentException for an empty list, a heap segment
+     * @throws IllegalArgumentException for an empty list, a heap segment, or one of a thread-confined arena
      */
     public AioWritev(AioEngine engine, int fd, long offset, List<MemorySegment> bufs, int priority,
                     SigevNotify notify) {

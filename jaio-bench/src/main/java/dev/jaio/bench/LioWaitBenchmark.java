@@ -38,6 +38,13 @@ public class LioWaitBenchmark {
     @Param({"io_uring", "posix", "threads"})
     String engine;
 
+    /**
+     * Where the buffers come from: {@code auto} ({@code Arena.ofAuto()}, zero copy) or
+     * {@code shared} ({@code Arena.ofShared()}, staged through each block's own memory).
+     */
+    @Param("auto")
+    String arena;
+
     /** The file to read; empty: see {@link BenchFiles#resolve}. */
     @Param("")
     String file;
@@ -48,7 +55,7 @@ public class LioWaitBenchmark {
     public void open() throws IOException {
         Path p = BenchFiles.resolve(file);
         BenchFiles.warm(p);
-        blocks = new ReadBlocks(engine, p, false, 42);
+        blocks = new ReadBlocks(engine, p, false, 42, arena);
     }
 
     @TearDown(Level.Trial)

@@ -26,6 +26,7 @@ import java.util.SplittableRandom;
 final class ReadBlocks implements AutoCloseable {
     final AioEngine engine;
     final AioFile file;
+    private final Arena arena;
     final long fileBlocks;
     final AioRead[] reads;
     /** All of {@link #reads}, the list given to {@code lio_listio}. */
@@ -40,6 +41,15 @@ final class ReadBlocks implements AutoCloseable {
      * blocks; closes what it opened if a later step fails.
      */
     ReadBlocks(String engineName, Path path, boolean direct, long seed) throws IOException {
+        this(engineName, path, direct, seed, "auto");
+    }
+
+    /**
+     * As above, with the buffers from {@code arenaKind}: {@code "auto"} ({@code Arena.ofAuto()},
+     * handed to the kernel as they are) or {@code "shared"} ({@code Arena.ofShared()}, which jaio
+     * stages through each block's own memory: one copy per read).
+     */
+    ReadBlocks(String engineName, Path path, boolean direct, long seed, String arenaKind) throws IOException {
         OpenOption[] options = direct
                 ? new OpenOption[] {StandardOpenOption.READ, AioOpenOption.DIRECT}
                 : new OpenOption[] {StandardOpenOption.READ};
@@ -48,7 +58,11 @@ final class ReadBlocks implements AutoCloseable {
         AioEngine e = AioEngine.open(engineName);
         AioFile f = null;
         // Automatic: its memory goes to the kernel without a copy (a closeable arena's would not).
-        Arena a = Arena.ofAuto();
+        Arena a = switch (arenaKind) {
+            case "auto" -> Arena.ofAuto();
+            case "shared" -> Arena.ofShared();
+            default -> throw new IllegalArgumentException("arena " + arenaKind + ": auto or shared");
+        };
         try {
             f = AioFile.open(path, options);
             reads = new AioRead[BenchFiles.DEPTH];
@@ -65,10 +79,12 @@ final class ReadBlocks implements AutoCloseable {
                 f.close();
             }
             e.close();
+            closeIfShared(a);
             throw t;
         }
         this.engine = e;
         this.file = f;
+        this.arena = a;
     }
 
     /** A random 4 KiB-aligned offset inside the file. */
@@ -110,6 +126,15 @@ final class ReadBlocks implements AutoCloseable {
             }
             engine.close();
             file.close();
+            closeIfShared(arena);
+        }
+    }
+
+    private static void closeIfShared(Arena a) {
+        try {
+            a.close();
+        } catch (UnsupportedOperationException automatic) {
+            // Arena.ofAuto(): the garbage collector frees it
         }
     }
 }

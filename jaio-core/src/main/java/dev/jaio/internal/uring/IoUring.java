@@ -302,7 +302,9 @@ public final class IoUring implements AutoCloseable {
      *
      * @return how many SQEs the kernel consumed (each will produce a CQE, even one that failed
      *         at submission), 0 when there was nothing to submit, or {@code -errno}: EAGAIN or
-     *         EBUSY (reap completions and try again), EINTR never (retried)
+     *         EBUSY (reap completions and try again), EINTR never (retried), anything else (EPERM
+     *         from a seccomp filter, ...) a refusal: the SQEs not consumed stay published until
+     *         {@link SubmissionQueue#withdrawUnconsumed} takes them back
      */
     public long submit() {
         int toSubmit = submissionQueue.publish();

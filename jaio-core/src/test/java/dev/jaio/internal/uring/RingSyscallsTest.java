@@ -77,4 +77,38 @@ class RingSyscallsTest {
             assertEquals(1, ring.submit(), "a ring set up without the properties is not affected");
         }
     }
+
+    /**
+     * SQEs an io_uring_enter refused are taken back, not left in the ring for the next
+     * io_uring_enter to submit stale.
+     */
+    @Test
+    void refusedSqesAreWithdrawnNotLeftForTheNextSubmission() {
+        System.setProperty(IoUring.FAIL_ENTER_PROPERTY, "EPERM,after=1,times=1");
+        try (IoUring ring = IoUring.setup(4, 0).orElseThrow()) {
+            SubmissionQueue sq = ring.submissionQueue();
+            CompletionQueue cq = ring.completionQueue();
+            sq.prepareNop(sq.reserve(), 10);
+            assertEquals(1, ring.submit());
+            for (long userData = 11; userData <= 13; userData++) {
+                sq.prepareNop(sq.reserve(), userData);
+            }
+            assertEquals(-Errno.EPERM.code(), ring.submit());
+            sq.prepareNop(sq.reserve(), 14); // reserved after the refusal, not yet published
+            List<Long> withdrawn = new ArrayList<>();
+            assertEquals(4, sq.withdrawUnconsumed(withdrawn::add));
+            assertEquals(List.of(11L, 12L, 13L, 14L), withdrawn);
+            assertEquals(0, sq.pending());
+            assertEquals(0, sq.unpublished());
+            assertEquals(4, sq.available());
+            sq.prepareNop(sq.reserve(), 20);
+            assertEquals(1, ring.submitAndWait(1));
+            List<Long> reaped = new ArrayList<>();
+            cq.reap((userData, res, flags) -> reaped.add(userData), 16);
+            assertEquals(List.of(10L, 20L), reaped, "the withdrawn NOPs never reached the kernel");
+            assertEquals(0, sq.withdrawUnconsumed(userData -> {
+                throw new AssertionError("nothing left to withdraw");
+            }));
+        }
+    }
 }

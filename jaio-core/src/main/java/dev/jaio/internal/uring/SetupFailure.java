@@ -112,7 +112,7 @@ public record SetupFailure(String call, int errno, String explanation) {
         Errno e = Errno.of(errno);
         String why = switch (e) {
             case EPERM, EACCES -> "io_uring_setup was allowed, but a seccomp filter or security policy forbids"
-                    + " io_uring_enter (sandboxes such as gVisor, or a container profile, can)";
+                    + " io_uring_enter, as gVisor-like sandboxes and some container profiles do";
             case ENOSYS -> "a seccomp filter answers ENOSYS for io_uring_enter, though io_uring_setup was allowed";
             default -> e.description();
         };

@@ -55,8 +55,9 @@ public final class AioProbe {
     }
 
     /**
-     * Why io_uring is refused here (the errno of {@code io_uring_setup} and what usually causes
-     * it), or empty when it works.
+     * Why io_uring is refused here (the call that was refused, {@code io_uring_setup},
+     * {@code io_uring_register} or {@code io_uring_enter}, its errno and what usually causes it),
+     * or empty when it works.
      */
     public static Optional<String> ioUringRefusal() {
         return ProbeFacts.ioUringRefusal();

@@ -37,8 +37,8 @@ final class Probe implements Command {
                 usage: jaio probe [PATH] [--json]
 
                 Shows what this machine offers jaio: the engines that work and why the others do
-                not (such as the errno of io_uring_setup, or native access being disabled and the
-                flag that enables it), the io_uring opcodes of this kernel, the O_DIRECT alignment
+                not (such as the io_uring call that was refused and its errno, or native access
+                being disabled and the flag that enables it), the io_uring opcodes of this kernel, the O_DIRECT alignment
                 of the file system that holds PATH (default: java.io.tmpdir), the C library,
                 AIO_PRIO_DELTA_MAX, the kernel release and native access.
 

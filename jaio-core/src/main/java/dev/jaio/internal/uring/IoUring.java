@@ -60,7 +60,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Setup never throws for what the machine refuses (no io_uring, EPERM from a sysctl or
  * seccomp, memlock limits): it returns {@link SetupResult.Refused} with a {@link SetupFailure}
  * that says why, and has released everything it took. For tests,
- * {@value #FAIL_SETUP_PROPERTY} makes setup fail with a chosen errno (see {@link SetupSyscall}).
+ * {@value #FAIL_SETUP_PROPERTY} makes setup fail with a chosen errno (see {@link SetupSyscall}), and
+ * {@value #FAIL_ENTER_PROPERTY} and {@value #FAIL_REGISTER_PROPERTY} do the same for the later calls
+ * (see {@link RingSyscalls}).
  *
  * <p>The ring is driven without SQPOLL or IOPOLL: submissions happen inside
  * {@code io_uring_enter}, which is also how a thread waits for completions. Setup flags that
@@ -84,6 +86,17 @@ public final class IoUring implements AutoCloseable {
      */
     public static final String FAIL_SETUP_PROPERTY = "dev.jaio.internal.uring.failSetup";
 
+    /**
+     * System property that makes {@link #enter} fail without calling the kernel, as a seccomp
+     * filter that allows {@code io_uring_setup} but refuses {@code io_uring_enter} would: an errno
+     * name or number, optionally with {@code ,after=N} and {@code ,times=K} (see
+     * {@link ForcedErrno}). Read once per ring, at setup. For tests; not a user setting.
+     */
+    public static final String FAIL_ENTER_PROPERTY = "dev.jaio.internal.uring.failEnter";
+
+    /** Like {@value #FAIL_ENTER_PROPERTY}, for {@link #register}. For tests; not a user setting. */
+    public static final String FAIL_REGISTER_PROPERTY = "dev.jaio.internal.uring.failRegister";
+
     /** {@code IORING_MAX_ENTRIES} in the kernel: more SQ entries need IORING_SETUP_CLAMP. */
     public static final int MAX_ENTRIES = 32768;
 
@@ -104,10 +117,13 @@ public final class IoUring implements AutoCloseable {
     private final SubmissionQueue submissionQueue;
     private final CompletionQueue completionQueue;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** io_uring_enter and io_uring_register: the kernel's, or a test's forced failures. */
+    private final RingSyscalls syscalls;
 
     private IoUring(int fd, RingFeatures features, Arena views, List<RingRegion> regions,
-            SubmissionQueue submissionQueue, CompletionQueue completionQueue) {
+            SubmissionQueue submissionQueue, CompletionQueue completionQueue, RingSyscalls syscalls) {
         this.fd = fd;
+        this.syscalls = syscalls;
         this.features = features;
         this.views = views;
         this.regions = regions;
@@ -163,6 +179,7 @@ public final class IoUring implements AutoCloseable {
         if (cqEntries > 0) {
             flags |= IORING_SETUP_CQSIZE;
         }
+        RingSyscalls ringSyscalls = RingSyscalls.current(); // before the ring exists: a typo throws, nothing leaks
         if (syscall == SetupSyscall.KERNEL && Platform.current() == Platform.UNSUPPORTED) {
             return new SetupResult.Refused(SetupFailure.unsupportedPlatform(Platform.describe()));
         }
@@ -179,7 +196,7 @@ public final class IoUring implements AutoCloseable {
             RingFeatures granted = new RingFeatures(params.get(JAVA_INT, PARAMS_SQ_ENTRIES),
                     params.get(JAVA_INT, PARAMS_CQ_ENTRIES), flags, params.get(JAVA_INT, PARAMS_FEATURES));
             return map((int) ringFd, granted, params.asSlice(PARAMS_SQ_OFF, IO_SQRING_OFFSETS),
-                    params.asSlice(PARAMS_CQ_OFF, IO_CQRING_OFFSETS));
+                    params.asSlice(PARAMS_CQ_OFF, IO_CQRING_OFFSETS), ringSyscalls);
         }
     }
 
@@ -189,7 +206,8 @@ public final class IoUring implements AutoCloseable {
      * IORING_FEAT_SINGLE_MMAP (5.4) or else at {@code IORING_OFF_CQ_RING}, and the SQE array at
      * {@code IORING_OFF_SQES}. On any failure everything is released again, the descriptor too.
      */
-    private static SetupResult map(int fd, RingFeatures granted, MemorySegment sqOff, MemorySegment cqOff) {
+    private static SetupResult map(int fd, RingFeatures granted, MemorySegment sqOff, MemorySegment cqOff,
+            RingSyscalls syscalls) {
         long sqRingSize = Integer.toUnsignedLong(sqOff.get(JAVA_INT, SQ_OFF_ARRAY))
                 + Integer.toUnsignedLong(granted.sqEntries()) * Integer.BYTES;
         long cqRingSize = Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_CQES))
@@ -243,7 +261,7 @@ public final class IoUring implements AutoCloseable {
             problems.forEach(p -> e.addSuppressed(new IllegalStateException(p)));
             throw e;
         }
-        return new SetupResult.Ready(new IoUring(fd, granted, views, List.copyOf(regions), sq, cq));
+        return new SetupResult.Ready(new IoUring(fd, granted, views, List.copyOf(regions), sq, cq, syscalls));
     }
 
     private static SetupResult refuse(String what, long negErrno, long length, int fd, Arena views,
@@ -284,7 +302,9 @@ public final class IoUring implements AutoCloseable {
      *
      * @return how many SQEs the kernel consumed (each will produce a CQE, even one that failed
      *         at submission), 0 when there was nothing to submit, or {@code -errno}: EAGAIN or
-     *         EBUSY (reap completions and try again), EINTR never (retried)
+     *         EBUSY (reap completions and try again), EINTR never (retried), anything else (EPERM
+     *         from a seccomp filter, ...) a refusal: the SQEs not consumed stay published until
+     *         {@link SubmissionQueue#withdrawUnconsumed} takes them back
      */
     public long submit() {
         int toSubmit = submissionQueue.publish();
@@ -312,7 +332,7 @@ public final class IoUring implements AutoCloseable {
      */
     public long enter(int toSubmit, int minComplete, int flags) {
         ensureOpen();
-        return Syscall.ioUringEnter(fd, toSubmit, minComplete, flags);
+        return syscalls.enter(fd, toSubmit, minComplete, flags);
     }
 
     /**
@@ -333,7 +353,7 @@ public final class IoUring implements AutoCloseable {
      */
     public long register(int opcode, MemorySegment arg, int nrArgs) {
         ensureOpen();
-        return Syscall.ioUringRegister(fd, opcode, arg, nrArgs);
+        return syscalls.register(fd, opcode, arg, nrArgs);
     }
 
     /** Whether {@link #close()} has been called. */

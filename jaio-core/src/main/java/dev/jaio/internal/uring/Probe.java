@@ -11,7 +11,6 @@ import static dev.jaio.internal.ffi.IoUringAbi.PROBE_OP_SIZE;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
-import dev.jaio.Errno;
 import dev.jaio.internal.ffi.IoUringAbi;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,9 +23,10 @@ import java.util.StringJoiner;
  * FSYNC 5.1, ASYNC_CANCEL 5.5) before it trusts a ring: an unsupported opcode would only show up
  * as {@code -EINVAL} in a completion.
  *
- * <p>A kernel too old to answer (before 5.6, {@code EINVAL}) or a refused ring gives a probe that
- * {@linkplain #answered() did not answer} and supports nothing: conservative, since such kernels
- * lack IORING_OP_READ and IORING_OP_WRITE too.
+ * <p>A kernel too old to answer (before 5.6, {@code EINVAL}), a refused ring, or a
+ * {@code io_uring_register} that a security policy refuses gives a probe that
+ * {@linkplain #answered() did not answer}, says why ({@link #refusal()}), and supports nothing:
+ * conservative, since kernels too old to answer lack IORING_OP_READ and IORING_OP_WRITE too.
  *
  * <p>Immutable; any thread.
  */
@@ -36,9 +36,9 @@ public final class Probe {
 
     private final BitSet supported;
     private final int lastOp;
-    private final String failure;
+    private final SetupFailure failure;
 
-    private Probe(BitSet supported, int lastOp, String failure) {
+    private Probe(BitSet supported, int lastOp, SetupFailure failure) {
         this.supported = supported;
         this.lastOp = lastOp;
         this.failure = failure;
@@ -55,9 +55,7 @@ public final class Probe {
             MemorySegment probe = arena.allocate(PROBE_OPS + MAX_OPS * PROBE_OP_SIZE, 8);
             long r = ring.register(IORING_REGISTER_PROBE, probe, MAX_OPS);
             if (r < 0) {
-                return new Probe(new BitSet(), -1, "io_uring_register(IORING_REGISTER_PROBE) failed: "
-                        + SetupFailure.name((int) -r) + ((int) -r == Errno.EINVAL.code()
-                                ? " (kernel older than 5.6)" : ""));
+                return new Probe(new BitSet(), -1, SetupFailure.ofRegister("IORING_REGISTER_PROBE", (int) -r));
             }
             int opsLen = Byte.toUnsignedInt(probe.get(JAVA_BYTE, PROBE_OPS_LEN));
             BitSet ops = new BitSet(MAX_OPS);
@@ -83,7 +81,7 @@ public final class Probe {
                     yield of(ring);
                 }
             }
-            case SetupResult.Refused(SetupFailure why) -> new Probe(new BitSet(), -1, why.message());
+            case SetupResult.Refused(SetupFailure why) -> new Probe(new BitSet(), -1, why);
         };
     }
 
@@ -94,6 +92,11 @@ public final class Probe {
 
     /** Why the kernel did not answer, or {@code null} if it did. */
     public String failure() {
+        return failure == null ? null : failure.message();
+    }
+
+    /** Why the kernel did not answer (the call, its errno and what it means), or {@code null} if it did. */
+    public SetupFailure refusal() {
         return failure;
     }
 
@@ -110,7 +113,7 @@ public final class Probe {
     @Override
     public String toString() {
         if (!answered()) {
-            return "Probe[" + failure + "]";
+            return "Probe[" + failure.message() + "]";
         }
         StringJoiner ops = new StringJoiner(", ");
         for (int op : new int[] {IoUringAbi.IORING_OP_NOP, IoUringAbi.IORING_OP_READV,

@@ -3,10 +3,12 @@ package dev.jaio.internal.uring;
 import dev.jaio.Errno;
 
 /**
- * Why no ring could be had: the call that failed ({@code "io_uring_setup"}, or the mmap of one
- * of the ring's regions), its errno, and what that errno means <em>for io_uring</em>, which is
+ * Why no ring could be had, or none that works: the call that failed ({@code "io_uring_setup"},
+ * the mmap of one of the ring's regions, or, on a ring that was set up, {@code io_uring_register}
+ * or {@code io_uring_enter}), its errno, and what that errno means <em>for io_uring</em>, which is
  * rarely what {@code strerror} says (EPERM is not a file permission, ENOMEM often a memlock
- * limit).
+ * limit). A security policy can allow {@code io_uring_setup} and refuse the other two (a seccomp
+ * filter can), so each names its own call first.
  *
  * <p>{@link #message()} is the text an engine chooser logs when it falls back, for example
  * {@code "io_uring_setup refused: EPERM (kernel.io_uring_disabled=2: io_uring is disabled for
@@ -14,22 +16,27 @@ import dev.jaio.Errno;
  *
  * <p>Immutable; any thread.
  *
- * @param call        the failed call: {@code "io_uring_setup"} or {@code "mmap(SQ ring)"} and so on
+ * @param call        the failed call: {@code "io_uring_setup"}, {@code "mmap(SQ ring)"},
+ *                    {@code "io_uring_register(IORING_REGISTER_PROBE)"}, {@code "io_uring_enter"}...
  * @param errno       the positive errno it failed with
  * @param explanation what this errno means for io_uring here, and what to do about it
  */
 public record SetupFailure(String call, int errno, String explanation) {
 
     static final String IO_URING_SETUP = "io_uring_setup";
+    static final String IO_URING_ENTER = "io_uring_enter";
 
     /** errno's name ({@code "EPERM"}), or {@code "errno N"} for a number jaio does not know. */
     public String errnoName() {
         return name(errno);
     }
 
-    /** One line for logs and exception messages: call, errno name, explanation. */
+    /**
+     * One line for logs and exception messages: call, errno name, explanation. The io_uring system
+     * calls are "refused" (the kernel or a policy said no), an mmap "failed".
+     */
     public String message() {
-        return call + (call.equals(IO_URING_SETUP) ? " refused: " : " failed: ") + errnoName()
+        return call + (call.startsWith("io_uring_") ? " refused: " : " failed: ") + errnoName()
                 + " (" + explanation + ")";
     }
 
@@ -78,6 +85,38 @@ public record SetupFailure(String call, int errno, String explanation) {
             default -> e.description();
         };
         return new SetupFailure(IO_URING_SETUP, errno, why);
+    }
+
+    /**
+     * Explains a failed {@code io_uring_register} of {@code opcode} (its name, such as
+     * {@code "IORING_REGISTER_PROBE"}) on a ring that was set up.
+     */
+    static SetupFailure ofRegister(String opcode, int errno) {
+        Errno e = Errno.of(errno);
+        String why = switch (e) {
+            case EPERM, EACCES -> "a seccomp filter or security policy forbids it";
+            case ENOSYS -> "a seccomp filter answers ENOSYS for it, though io_uring_setup was allowed";
+            case EINVAL -> opcode.equals("IORING_REGISTER_PROBE")
+                    ? "kernel older than 5.6, which jaio needs"
+                    : "this kernel does not know " + opcode + " or its arguments";
+            default -> e.description();
+        };
+        return new SetupFailure("io_uring_register(" + opcode + ")", errno, why);
+    }
+
+    /**
+     * Explains a failed {@code io_uring_enter} on a ring that was set up: the engine's check
+     * before it is chosen, or a submission at run time.
+     */
+    static SetupFailure ofEnter(int errno) {
+        Errno e = Errno.of(errno);
+        String why = switch (e) {
+            case EPERM, EACCES -> "io_uring_setup was allowed, but a seccomp filter or security policy forbids"
+                    + " io_uring_enter, as gVisor-like sandboxes and some container profiles do";
+            case ENOSYS -> "a seccomp filter answers ENOSYS for io_uring_enter, though io_uring_setup was allowed";
+            default -> e.description();
+        };
+        return new SetupFailure(IO_URING_ENTER, errno, why);
     }
 
     /** Explains a failed mmap of one ring region ({@code what}) of {@code length} bytes. */

@@ -39,6 +39,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 
 /**
  * The submission side of one {@link IoUring}: the SQ ring (head, tail, flags, the index array)
@@ -184,6 +185,38 @@ public final class SubmissionQueue {
                     + " are reserved and unpublished");
         }
         sqeTail -= count;
+    }
+
+    /**
+     * Takes back every SQE the kernel has not consumed, published or only reserved, after an
+     * {@code io_uring_enter} that refused them (an errno other than EAGAIN or EBUSY): left in the
+     * ring, they would be submitted by the next {@code io_uring_enter}, stale, for requests their
+     * owners were told had failed. The tail goes back to the kernel's head, published with a
+     * release store; their contents are left as they are and overwritten by the next
+     * reservations.
+     *
+     * <p>Lowering a published tail is sound only because nothing but the producer's own
+     * {@code io_uring_enter} with {@code to_submit > 0} reads it (no SQPOLL: this layer refuses it)
+     * and the producer is not inside one: the kernel loads the tail afresh at each such call and
+     * consumes from its head, so it sees nothing to consume.
+     *
+     * @param userData receives the {@code user_data} of each withdrawn SQE, oldest first, before
+     *                 the tail moves
+     * @return how many SQEs were withdrawn
+     */
+    public int withdrawUnconsumed(LongConsumer userData) {
+        // io_uring_smp_load_acquire(sq->khead): the kernel's reads of consumed SQEs are done.
+        int head = (int) WORD.getAcquire(ring, khead);
+        int count = sqeTail - head;
+        for (int i = 0; i < count; i++) {
+            userData.accept(sqes.get(JAVA_LONG, sqe((head + i) & mask) + SQE_USER_DATA));
+        }
+        sqeTail = head;
+        if (published != head) {
+            WORD.setRelease(ring, ktail, head);
+            published = head;
+        }
+        return count;
     }
 
     /**

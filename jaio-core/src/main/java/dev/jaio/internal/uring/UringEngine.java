@@ -54,6 +54,17 @@ import java.util.concurrent.locks.LockSupport;
  * back until then (see {@link #deferFsync}); unlike {@code IOSQE_IO_DRAIN}, this never delays
  * later operations or other descriptors.
  *
+ * <p><b>Refusals.</b> A security policy may allow {@code io_uring_setup} and refuse
+ * {@code io_uring_register} or {@code io_uring_enter} (a seccomp filter can). Opening therefore
+ * proves the whole path (setup, the probe and eventfd registrations, and one NOP submitted and
+ * reaped) and refuses with {@link UnsupportedOperationException}, naming the call that failed, so
+ * the default engine falls back. An {@code io_uring_enter} refused later (seccomp filters are per
+ * thread, and can be installed at any time) fails the operations it concerns with its errno: the
+ * SQEs the kernel did not consume are withdrawn from the ring (never left for the next
+ * submission to send stale), a {@code submit()} then throws {@code AioException} and leaves its
+ * block idle, a list names the blocks it did not queue, an operation the engine had already
+ * accepted (a held-back fsync) completes with the errno. EAGAIN and EBUSY stay back-pressure.
+ *
  * <p><b>Closing</b> cancels what is in flight, waits for every completion (so the kernel writes no
  * buffer any more), stops the reaper, then unmaps the ring.
  *
@@ -98,12 +109,22 @@ public final class UringEngine extends JavaCompletingEngine {
     /** Operations to submit again from the reaper thread; see {@link #resubmitCanceledByThreadExit()}. */
     private final java.util.concurrent.ConcurrentLinkedQueue<UringOperation> canceledByThreadExit =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * Operations whose SQEs the last refused {@link #flush()} withdrew, oldest first; whoever
+     * called the flush fails them and empties the list. Under submitLock.
+     */
+    private final java.util.List<UringOperation> withdrawn = new java.util.ArrayList<>();
+    private final java.util.function.LongConsumer onWithdrawn = this::onWithdrawn;
+    /** Whether a refused move of held-back completions was reported; see {@link #backlogRefused}. */
+    private final java.util.concurrent.atomic.AtomicBoolean backlogRefusalReported =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * Opens a ring.
      *
-     * @throws UnsupportedOperationException when io_uring cannot work here, saying why (the
-     *         errno of {@code io_uring_setup} and what usually causes it, or the missing opcodes)
+     * @throws UnsupportedOperationException when io_uring cannot work here, saying why: the call
+     *         that was refused first ({@code io_uring_setup}, {@code io_uring_register},
+     *         {@code io_uring_enter}), its errno and what usually causes it, or the missing opcodes
      */
     public UringEngine(AioEngineOptions options, boolean processWide) {
         super("io_uring", processWide);
@@ -116,6 +137,10 @@ public final class UringEngine extends JavaCompletingEngine {
         int efd = -1;
         try {
             Probe probe = Probe.of(r);
+            if (!probe.answered()) {
+                // Named first: "lacks every opcode" would blame the kernel for what a policy refused.
+                throw new UnsupportedOperationException(probe.failure());
+            }
             requireOps(probe, IoUringAbi.IORING_OP_READ, "READ", IoUringAbi.IORING_OP_WRITE, "WRITE",
                     IoUringAbi.IORING_OP_FSYNC, "FSYNC", IoUringAbi.IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL",
                     IoUringAbi.IORING_OP_NOP, "NOP");
@@ -128,10 +153,11 @@ public final class UringEngine extends JavaCompletingEngine {
                 MemorySegment fdArg = arena.allocateFrom(ValueLayout.JAVA_INT, efd);
                 long reg = r.register(IoUringAbi.IORING_REGISTER_EVENTFD, fdArg, 1);
                 if (reg < 0) {
-                    throw new UnsupportedOperationException("io_uring_register(IORING_REGISTER_EVENTFD) failed: "
-                            + Failures.text((int) -reg));
+                    throw new UnsupportedOperationException(
+                            SetupFailure.ofRegister("IORING_REGISTER_EVENTFD", (int) -reg).message());
                 }
             }
+            requireRoundTrip(r);
         } catch (RuntimeException | Error e) {
             if (efd >= 0) {
                 Libc.close(efd);
@@ -152,6 +178,32 @@ public final class UringEngine extends JavaCompletingEngine {
         this.reaper = Thread.ofPlatform().daemon().name("jaio-io_uring-reaper").start(this::reapLoop);
     }
 
+    /**
+     * Proves that the ring works, not only that it was set up: one NOP submitted and its
+     * completion reaped, with one {@code io_uring_enter(1, 1, GETEVENTS)}. Where a policy allows
+     * {@code io_uring_setup} but refuses {@code io_uring_enter}, the engine would otherwise be
+     * chosen and then fail every submission.
+     */
+    private static void requireRoundTrip(IoUring r) {
+        SubmissionQueue sq = r.submissionQueue();
+        int sqe = sq.reserve(); // a new ring: never full
+        sq.prepareNop(sqe, INTERNAL);
+        long consumed = r.submitAndWait(1);
+        if (consumed < 0) {
+            throw new UnsupportedOperationException(SetupFailure.ofEnter((int) -consumed).message());
+        }
+        long[] cqe = {-1, -1};
+        int reaped = r.completionQueue().reap((userData, res, flags) -> {
+            cqe[0] = userData;
+            cqe[1] = res;
+        }, 1);
+        if (consumed != 1 || reaped != 1 || cqe[0] != INTERNAL || cqe[1] != 0) {
+            throw new UnsupportedOperationException("io_uring does not work as jaio expects: a NOP submitted with"
+                    + " io_uring_enter(1, 1, IORING_ENTER_GETEVENTS) was consumed " + consumed + " time(s) and gave "
+                    + reaped + " completion(s) (user_data 0x" + Long.toHexString(cqe[0]) + ", res " + cqe[1] + ")");
+        }
+    }
+
     private static void requireOps(Probe probe, Object... opsAndNames) {
         StringBuilder missing = new StringBuilder();
         for (int i = 0; i < opsAndNames.length; i += 2) {
@@ -161,7 +213,7 @@ public final class UringEngine extends JavaCompletingEngine {
         }
         if (!missing.isEmpty()) {
             throw new UnsupportedOperationException("this kernel's io_uring lacks " + missing
-                    + (probe.answered() ? "" : " (" + probe.failure() + ")") + "; jaio needs Linux 5.6 or newer");
+                    + "; jaio needs Linux 5.6 or newer");
         }
     }
 
@@ -223,8 +275,18 @@ public final class UringEngine extends JavaCompletingEngine {
             if (op.kind() == OpKind.FSYNC && waitsForEarlierWrites(op)) {
                 deferFsync(op);
             } else {
-                enqueue(op);
-                flush();
+                int r = enqueue(op);
+                boolean queued = r == 0;
+                if (queued) {
+                    r = flush();
+                    queued = r == 0 || !withdrawn.remove(op);
+                }
+                if (r < 0) {
+                    completeWithdrawn(r); // none: the ring held nothing unsubmitted before this one
+                }
+                if (!queued) {
+                    return r; // the block is idle again, error() says why
+                }
             }
         }
         reapNow();
@@ -281,17 +343,26 @@ public final class UringEngine extends JavaCompletingEngine {
         }
         synchronized (submitLock) {
             boolean submitted = false;
+            int r = 0;
             for (java.util.Iterator<UringOperation> it = deferredFsyncs.iterator(); it.hasNext(); ) {
                 UringOperation fsync = it.next();
                 if (!waitsForEarlierWrites(fsync)) {
                     it.remove();
                     deferredFsyncCount--;
-                    enqueue(fsync);
-                    submitted = true;
+                    // Accepted long ago: a refusal now is the fsync's outcome, like any I/O error.
+                    r = r < 0 ? r : enqueue(fsync);
+                    if (r < 0) {
+                        completed(fsync, r);
+                    } else {
+                        submitted = true;
+                    }
                 }
             }
-            if (submitted) {
-                flush();
+            if (submitted && r == 0) {
+                r = flush();
+            }
+            if (r < 0) {
+                completeWithdrawn(r);
             }
         }
     }
@@ -299,20 +370,43 @@ public final class UringEngine extends JavaCompletingEngine {
     @Override
     protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
         Object list = beginList(mode, notify, n);
+        int r = 0;
         synchronized (submitLock) {
-            for (int i = 0; i < n; i++) {
+            int i = 0;
+            for (; i < n && r == 0; i++) {
                 UringOperation op = (UringOperation) ops[i];
                 joinList(list, op);
                 if (!failsWithoutKernel(op)) {
                     op.sequence = ++submitSequence;
-                    enqueue(op);
+                    r = enqueue(op);
+                    if (r < 0) {
+                        notQueued(list, op, r);
+                    }
                 }
             }
-            flush();
+            if (r == 0) {
+                r = flush();
+            }
+            if (r < 0) {
+                // The kernel has what it consumed; the rest of the list was never submitted.
+                for (UringOperation op : withdrawn) {
+                    notQueued(list, op, r);
+                }
+                withdrawn.clear();
+                for (; i < n; i++) {
+                    markNotQueued(ops[i], -r);
+                }
+            }
         }
         listSubmitted(list);
         reapNow();
-        return 0;
+        return r;
+    }
+
+    /** A list member that joined {@code list} but was not submitted: idle again with {@code -negErrno}. */
+    private static void notQueued(Object list, UringOperation op, int negErrno) {
+        leaveList(list, op);
+        markNotQueued(op, -negErrno);
     }
 
     /**
@@ -328,19 +422,31 @@ public final class UringEngine extends JavaCompletingEngine {
         return false;
     }
 
-    /** One SQE for {@code op}; flushes first when the ring or the in-flight budget is full. Under submitLock. */
-    private void enqueue(UringOperation op) {
+    /**
+     * One SQE for {@code op}; flushes first when the ring or the in-flight budget is full. Under
+     * submitLock.
+     *
+     * @return 0, or the {@code -errno} of a flush that was refused before {@code op} got an SQE
+     *         (then {@code op} is not in the ring, and the operations that flush withdrew are in
+     *         {@link #withdrawn})
+     */
+    private int enqueue(UringOperation op) {
         while (inFlight.get() >= maxInFlight) {
-            flush();
+            int r = flush();
+            if (r < 0) {
+                return r;
+            }
             reapNow();
             if (inFlight.get() >= maxInFlight) {
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
             }
         }
-        int sqe = sq.reserve();
-        while (sqe == SubmissionQueue.FULL) {
-            flush();
-            sqe = sq.reserve();
+        int sqe;
+        while ((sqe = sq.reserve()) == SubmissionQueue.FULL) {
+            int r = flush();
+            if (r < 0) {
+                return r;
+            }
         }
         try {
             op.prepare(sq, sqe);
@@ -351,15 +457,23 @@ public final class UringEngine extends JavaCompletingEngine {
             throw e;
         }
         inFlight.incrementAndGet();
+        return 0;
     }
 
-    /** Submits every published SQE. Under submitLock. */
-    private void flush() {
+    /**
+     * Submits every published SQE. Under submitLock.
+     *
+     * @return 0, or the {@code -errno} with which {@code io_uring_enter} refused them (anything
+     *         but the back-pressure of EAGAIN and EBUSY, which is waited out): then the SQEs the
+     *         kernel did not consume have been withdrawn from the ring and their operations put
+     *         in {@link #withdrawn}, for the caller to fail; the ring holds nothing unsubmitted
+     */
+    private int flush() {
         while (true) {
             long r = ring.submit();
             if (r >= 0) {
                 if (sq.pending() == 0) {
-                    return;
+                    return 0;
                 }
                 continue;
             }
@@ -369,9 +483,33 @@ public final class UringEngine extends JavaCompletingEngine {
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
                 continue;
             }
-            // Every other errno means the ring itself is unusable (closed, corrupted): a bug.
-            throw new IllegalStateException("io_uring_enter failed while submitting: " + Failures.text((int) -r));
+            // A refusal (EPERM from a seccomp filter, ...): the kernel consumed none of the rest.
+            sq.withdrawUnconsumed(onWithdrawn);
+            return (int) r;
         }
+    }
+
+    /** An SQE that a refused flush withdrew: its operation was never submitted. Under submitLock. */
+    private void onWithdrawn(long userData) {
+        if ((userData & INTERNAL) != 0) {
+            return; // a cancel request: cancel() forgets its own ticket
+        }
+        UringOperation op = slots.get((int) userData);
+        op.inKernel = false;
+        inFlight.decrementAndGet();
+        withdrawn.add(op);
+    }
+
+    /**
+     * Completes with {@code negErrno} the withdrawn operations the engine had accepted earlier
+     * (held-back fsyncs, resubmissions): their submitter was told they were queued, so the
+     * refusal is their outcome, seen in {@code error()} and {@code aioReturn()}. Under submitLock.
+     */
+    private void completeWithdrawn(int negErrno) {
+        for (UringOperation op : withdrawn) {
+            completed(op, negErrno);
+        }
+        withdrawn.clear();
     }
 
     // ---------------------------------------------------------------- reaping
@@ -382,9 +520,38 @@ public final class UringEngine extends JavaCompletingEngine {
             drainCompletionQueue();
             if (ring.completionsBacklogged()) {
                 // Completions that overflowed the CQ ring wait in the kernel; GETEVENTS moves them in.
-                ring.enter(0, 0, IoUringAbi.IORING_ENTER_GETEVENTS);
+                long r = ring.enter(0, 0, IoUringAbi.IORING_ENTER_GETEVENTS);
+                if (r < 0 && r != -Errno.EAGAIN.code() && r != -Errno.EBUSY.code()) {
+                    backlogRefused((int) -r);
+                }
                 drainCompletionQueue();
             }
+        }
+    }
+
+    /**
+     * {@code io_uring_enter(GETEVENTS)} was refused, so completions the kernel holds back stay
+     * there. A seccomp filter is per thread: a thread other than the reaper wakes the reaper, which
+     * tries from its own. If the reaper is refused too, the operations whose completions are held
+     * back cannot complete, and nothing tells which they are: failing others would lie about I/O
+     * that went on, so the refusal is reported, once, to the uncaught-exception handler.
+     */
+    private void backlogRefused(int errno) {
+        if (Thread.currentThread() != reaper) {
+            wakeReaper();
+        } else if (backlogRefusalReported.compareAndSet(false, true)) {
+            Callbacks.report(Failures.call("io_uring_enter(IORING_ENTER_GETEVENTS), moving completions the kernel"
+                    + " holds back into the ring (" + SetupFailure.ofEnter(errno).explanation() + "); operations"
+                    + " whose completions are held back stay in progress until it is allowed", errno));
+        }
+    }
+
+    /** Wakes the reaper thread; a failed eventfd write is reported, as nobody else would see it. */
+    private void wakeReaper() {
+        long r = EventFd.signal(eventFd);
+        if (r < 0) {
+            Callbacks.report(new IllegalStateException("io_uring: write(eventfd) to wake the reaper failed: "
+                    + Failures.text((int) -r)));
         }
     }
 
@@ -417,12 +584,12 @@ public final class UringEngine extends JavaCompletingEngine {
             // that thread exits. POSIX operations outlive their submitter, so the reaper thread,
             // which lives as long as the engine, submits it again (see resubmitCanceledByThreadExit).
             canceledByThreadExit.add(op);
-            EventFd.signal(eventFd);
+            wakeReaper();
             return;
         }
         completed(op, res);
         if (deferredFsyncCount > 0 && (op.kind() == OpKind.WRITE || op.kind() == OpKind.WRITEV)) {
-            EventFd.signal(eventFd); // the reaper submits the fsyncs this write held back
+            wakeReaper(); // the reaper submits the fsyncs this write held back
         }
     }
 
@@ -435,15 +602,25 @@ public final class UringEngine extends JavaCompletingEngine {
             return;
         }
         synchronized (submitLock) {
+            int r = 0;
             UringOperation op;
             while ((op = canceledByThreadExit.poll()) != null) {
                 if (op.cancelRequested) {
                     completed(op, -Errno.ECANCELED.code());
                 } else {
-                    enqueue(op);
+                    // Accepted long ago: a refusal now is the operation's outcome.
+                    r = r < 0 ? r : enqueue(op);
+                    if (r < 0) {
+                        completed(op, r);
+                    }
                 }
             }
-            flush();
+            if (r == 0) {
+                r = flush();
+            }
+            if (r < 0) {
+                completeWithdrawn(r);
+            }
         }
     }
 
@@ -485,7 +662,11 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
-    /** {@code aio_cancel} of one operation: 0 canceled, 1 running (not canceled), 2 already done. */
+    /**
+     * {@code aio_cancel} of one operation: 0 canceled, 1 running (not canceled), 2 already done,
+     * or the {@code -errno} with which {@code io_uring_enter} refused the cancel request (the
+     * operation runs on).
+     */
     int cancel(UringOperation op) {
         synchronized (submitLock) {
             op.cancelRequested = true;
@@ -507,13 +688,21 @@ public final class UringEngine extends JavaCompletingEngine {
         Ticket t = new Ticket();
         tickets.put(id, t);
         synchronized (submitLock) {
-            int sqe = sq.reserve();
-            while (sqe == SubmissionQueue.FULL) {
-                flush();
-                sqe = sq.reserve();
+            int r = 0;
+            int sqe;
+            while ((sqe = sq.reserve()) == SubmissionQueue.FULL && (r = flush()) == 0) {
+                // the flush made room
             }
-            sq.prepareCancel(sqe, target, 0, INTERNAL | id);
-            flush();
+            if (r == 0) {
+                sq.prepareCancel(sqe, target, 0, INTERNAL | id);
+                r = flush();
+            }
+            if (r < 0) {
+                completeWithdrawn(r); // none: the ring held nothing unsubmitted before this request
+                tickets.remove(id);
+                op.cancelRequested = false;
+                return r;
+            }
         }
         while (t.result == Integer.MIN_VALUE) {
             reapNow();
@@ -539,7 +728,11 @@ public final class UringEngine extends JavaCompletingEngine {
         for (int i = 0; i < table.length(); i++) {
             UringOperation op = table.get(i);
             if (op != null && op.fd() == fd && op.inKernel) {
-                switch (cancel(op)) {
+                int r = cancel(op);
+                if (r < 0) {
+                    return r; // the ones canceled so far complete with ECANCELED as usual
+                }
+                switch (r) {
                     case 0 -> canceled = true;
                     case 1 -> running = true;
                     default -> {
@@ -564,7 +757,7 @@ public final class UringEngine extends JavaCompletingEngine {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
         stopping = true;
-        EventFd.signal(eventFd);
+        wakeReaper();
         try {
             reaper.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException e) {

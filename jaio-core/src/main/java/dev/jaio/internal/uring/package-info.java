@@ -10,13 +10,18 @@
  *       {@code IORING_FEAT_SINGLE_MMAP}), {@code io_uring_enter}, and a close that unmaps and
  *       closes exactly once.</li>
  *   <li>{@link dev.jaio.internal.uring.SubmissionQueue}: reserve an SQE slot (or learn that the
- *       ring is full), fill it, publish the tail.</li>
+ *       ring is full), fill it, publish the tail; take back what a refused
+ *       {@code io_uring_enter} did not consume.</li>
  *   <li>{@link dev.jaio.internal.uring.CompletionQueue}: see how many CQEs are ready, read them,
  *       advance the head.</li>
  *   <li>{@link dev.jaio.internal.uring.Probe}: which opcodes this kernel supports.</li>
  *   <li>{@link dev.jaio.internal.uring.SetupResult}, {@link dev.jaio.internal.uring.SetupFailure},
  *       {@link dev.jaio.internal.uring.RingFeatures}: what setup produced, or why it failed in
  *       words a user can act on.</li>
+ *   <li>{@link dev.jaio.internal.uring.SetupSyscall}, {@link dev.jaio.internal.uring.RingSyscalls}
+ *       and {@link dev.jaio.internal.uring.ForcedErrno}: the test seams that make
+ *       {@code io_uring_setup}, {@code io_uring_enter} and {@code io_uring_register} fail with a
+ *       chosen errno, as a kernel or a seccomp filter would.</li>
  * </ul>
  *
  * <h2>Rules</h2>

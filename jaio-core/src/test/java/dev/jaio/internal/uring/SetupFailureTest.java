@@ -103,6 +103,22 @@ class SetupFailureTest {
     }
 
     @Test
+    void registerAndEnterRefusalsNameTheirCallFirst() {
+        assertEquals("io_uring_register(IORING_REGISTER_PROBE) refused: EPERM (a seccomp filter or security policy"
+                + " forbids it)", SetupFailure.ofRegister("IORING_REGISTER_PROBE", Errno.EPERM.code()).message());
+        assertTrue(SetupFailure.ofRegister("IORING_REGISTER_PROBE", Errno.EINVAL.code()).message()
+                .contains("older than 5.6"));
+        assertTrue(SetupFailure.ofRegister("IORING_REGISTER_EVENTFD", Errno.EACCES.code()).message()
+                .startsWith("io_uring_register(IORING_REGISTER_EVENTFD) refused: EACCES (a seccomp filter"));
+        String enter = SetupFailure.ofEnter(Errno.EPERM.code()).message();
+        assertTrue(enter.startsWith("io_uring_enter refused: EPERM (io_uring_setup was allowed, but a seccomp"), enter);
+        assertEquals("io_uring_enter refused: EBADF (" + Errno.EBADF.description() + ")",
+                SetupFailure.ofEnter(Errno.EBADF.code()).message());
+        assertTrue(SetupFailure.ofMmap("SQ ring", Errno.ENOMEM.code(), 4096).message().startsWith(
+                "mmap(SQ ring) failed: ENOMEM"));
+    }
+
+    @Test
     void aForcedFailureNeedsARealErrno() {
         assertThrows(IllegalArgumentException.class, () -> SetupSyscall.failing(0, 0));
         assertThrows(IllegalArgumentException.class, () -> SetupSyscall.failing(-1, 0));

@@ -116,7 +116,9 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * {@code lio_listio}: submits every block of {@code list} with one call into their engine.
      * {@link LioMode#LIO_WAIT} returns when all have completed (each must still be finished with
      * {@link #aioReturn()}); {@link LioMode#LIO_NOWAIT} returns once they are queued, and
-     * {@code notify} fires once, when all have completed.
+     * {@code notify} fires once, when all have completed. With {@code LIO_WAIT}, {@code notify}
+     * is ignored, as POSIX says: neither its signal nor its thread callback ever fires (the
+     * blocks' own notifications still do).
      *
      * <p>Like POSIX, a failure may leave the list partly submitted: the {@link AioException}
      * ({@code EAGAIN} or {@code EINVAL} for operations that could not be queued, {@code EIO} when

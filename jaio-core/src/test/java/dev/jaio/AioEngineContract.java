@@ -2133,6 +2133,29 @@ public abstract class AioEngineContract {
         assertEquals("3456", str(r.buffer()));
     }
 
+    /**
+     * POSIX {@code lio_listio}: with {@code LIO_WAIT} "the sig argument shall be ignored". Neither
+     * a signal nor a thread notification of a {@code LIO_WAIT} list may ever fire (glibc in C
+     * fires none); the operations' own notifications are not the list's and are not involved.
+     */
+    @Test
+    void lioWaitIgnoresTheListNotification() throws Exception {
+        int before = Usr2.install();
+        AioFile f = tempfileWith(INITIAL);
+        AtomicInteger calls = new AtomicInteger();
+        AioWrite w = newWrite(f.fd(), 2, "CDEF");
+        AioRead r = newRead(f.fd(), 8, 4);
+        Aio.lioListio(LioMode.LIO_WAIT, List.of(w), SigevNotify.signal(Signal.SIGUSR2, 7));
+        Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.thread(8, v -> calls.incrementAndGet()));
+        assertEquals(4, w.aioReturn());
+        assertEquals(4, r.aioReturn());
+        Thread.sleep(200); // long after any notification would have come
+        assertEquals(0, calls.get(), "the thread notification of a LIO_WAIT list must not run");
+        assertEquals(before, Usr2.received(), "the signal of a LIO_WAIT list must not be sent");
+        assertEquals("3456", str(r.buffer()));
+        assertEquals("abCDEF123456", fileContent(f));
+    }
+
     /** setSigevNotify on an idle block changes what the next submit notifies. */
     @Test
     void setSigevNotifyAppliesToTheNextSubmit() throws Exception {

@@ -131,7 +131,9 @@ public final class PosixEngine extends AbstractEngine {
             list.setAtIndex(ADDRESS, i, op.aiocb);
         }
         MemorySegment sigevent = LIST_SIGEVENT.get();
-        Sigevents.encode(notify, sigevent, true);
+        // The list is handed to libc with LIO_NOWAIT whatever the caller's mode, so libc would
+        // deliver its notification; POSIX says a LIO_WAIT list's sig "shall be ignored".
+        Sigevents.encode(mode == LioMode.LIO_WAIT ? SigevNotify.none() : notify, sigevent, true);
         int r;
         synchronized (submitLock) {
             r = PosixAio.lioListio(PosixAio.LIO_NOWAIT, list, n, sigevent);

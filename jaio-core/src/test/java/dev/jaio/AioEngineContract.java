@@ -1926,6 +1926,70 @@ public abstract class AioEngineContract {
     }
 
     /**
+     * Three reads of an empty pipe (behind as many blocked ones as the engine runs at once on one
+     * descriptor): the second and the third are only queued, so canceling them answers
+     * AIO_CANCELED, as glibc's own {@code aio_cancel} does; POSIX keeps AIO_NOTCANCELED for
+     * operations in progress. Canceling the second must not hold up the third (glibc 2.36 strands
+     * a descriptor's queue when its head is canceled at the wrong moment), and the first goes on
+     * and completes when the pipe is fed. (LTP open_posix aio_cancel 3-1 and 5-1 do the same.)
+     */
+    @Test
+    void cancelOfReadsQueuedBehindTheFirstOfThreeOnAnEmptyPipe() throws Exception {
+        Pipe p = pipe();
+        List<AioRead> running = occupyWithBlockedReads(p);
+        AioRead first = running.getLast();
+        AioRead second = newRead(p.readFd(), 0, 4);
+        AioRead third = newRead(p.readFd(), 0, 4);
+        second.submit();
+        third.submit();
+        assertStaysInProgress(third);
+
+        assertEquals(AioCancelStat.AIO_CANCELED, second.cancel(), "the second of three, only queued");
+        assertEquals(Errno.ECANCELED, second.error());
+        assertStaysInProgress(third);
+        assertStaysInProgress(first);
+        assertEquals(AioCancelStat.AIO_CANCELED, third.cancel(), "the third of three, only queued");
+        assertEquals(Errno.ECANCELED, third.error());
+        assertAioException(Errno.ECANCELED, second::aioReturn);
+        assertAioException(Errno.ECANCELED, third::aioReturn);
+        assertEquals("....", str(second.buffer()));
+        assertEquals("....", str(third.buffer()));
+
+        assertEquals(Errno.EINPROGRESS, first.error(), "the first still runs");
+        p.write("wxyz".repeat(running.size()).getBytes(ISO_8859_1));
+        for (AioRead r : running) {
+            assertEquals(Errno.SUCCESS, poll(r));
+            assertEquals(4, r.aioReturn());
+            assertEquals("wxyz", str(r.buffer()));
+        }
+    }
+
+    /**
+     * Canceling the middle one of three queued reads leaves the one behind it queued, and it runs
+     * when its turn comes: the cancel strands nothing.
+     */
+    @Test
+    void cancelOfAMiddleQueuedReadLeavesTheOneBehindItToRun() throws Exception {
+        Pipe p = pipe();
+        List<AioRead> running = occupyWithBlockedReads(p);
+        AioRead middle = newRead(p.readFd(), 0, 4);
+        AioRead last = newRead(p.readFd(), 0, 4);
+        middle.submit();
+        last.submit();
+        assertStaysInProgress(last);
+        assertEquals(AioCancelStat.AIO_CANCELED, middle.cancel());
+        assertAioException(Errno.ECANCELED, middle::aioReturn);
+        p.write("wxyz".repeat(running.size() + 1).getBytes(ISO_8859_1));
+        for (AioRead r : running) {
+            assertEquals(Errno.SUCCESS, poll(r));
+            assertEquals(4, r.aioReturn());
+        }
+        assertEquals(Errno.SUCCESS, poll(last), "the read behind the canceled one must run");
+        assertEquals(4, last.aioReturn());
+        assertEquals("wxyz", str(last.buffer()));
+    }
+
+    /**
      * Submits {@link #parallelOperationsPerDescriptor()} reads of the empty pipe {@code p}, which
      * block, and gives the engine time to start them.
      */

@@ -37,23 +37,13 @@ public final class PosixEngine extends AbstractEngine {
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(PosixAio.SIGEVENT));
 
     /**
-     * Descriptors below this number get the bookkeeping that makes a single cancel safe (see
-     * {@link #mayCancel}); on higher ones a single operation is never canceled.
-     */
-    private static final int TRACKED_FDS = 4096;
-
-    /**
-     * Held while submitting, while canceling one operation and while finishing a prioritized one,
-     * so that what {@link #mayCancel} looks at cannot change between its check and
+     * Held while submitting, while canceling one operation and while finishing or freeing one,
+     * so that what {@link DescriptorQueues} knows cannot change between its check and
      * {@code aio_cancel}. glibc takes its own global AIO mutex in each of these calls anyway.
      */
     final Object submitLock = new Object();
-    /** Order of submission, engine-wide. Under submitLock. */
-    private long sequence;
-    /** Per descriptor: the sequence of the last submission on it. Under submitLock. */
-    private final long[] lastSubmitted = new long[TRACKED_FDS];
-    /** Per descriptor: operations with a priority other than 0 submitted and not yet finished. Under submitLock. */
-    private final int[] prioritizedInFlight = new int[TRACKED_FDS];
+    /** glibc's per-descriptor queues as this engine submitted to them. Under submitLock. */
+    final DescriptorQueues queues = new DescriptorQueues();
 
     /** Opens a posix engine; {@code processWide} for the default engine, which refuses to close. */
     public PosixEngine(boolean processWide) {
@@ -76,49 +66,6 @@ public final class PosixEngine extends AbstractEngine {
         return new UnsupportedOperationException("the posix engine has no vectored I/O: glibc implements no"
                 + " aio_readv/aio_writev; use AioEngine.open(\"io_uring\") or AioEngine.open(\"threads\"),"
                 + " or one AioRead/AioWrite per buffer");
-    }
-
-    /** Records a submission of {@code op} that libc accepted; returns its sequence. Under submitLock. */
-    long submitted(PosixOperation op) {
-        long s = ++sequence;
-        int fd = op.fd();
-        if (fd >= 0 && fd < TRACKED_FDS) {
-            lastSubmitted[fd] = s;
-            if (op.priority() != 0) {
-                prioritizedInFlight[fd]++;
-            }
-        }
-        return s;
-    }
-
-    /** A prioritized operation recorded by {@link #submitted} is finished (returned or freed). Under submitLock. */
-    void finishedPrioritized(PosixOperation op) {
-        int fd = op.fd();
-        if (fd >= 0 && fd < TRACKED_FDS) {
-            prioritizedInFlight[fd]--;
-        }
-    }
-
-    /**
-     * Whether {@code aio_cancel(fd, aiocb)} of {@code op} is safe. glibc (seen in 2.36)
-     * mishandles the cancel of a request that heads its descriptor's queue while it waits for a
-     * worker thread: the request behind it is marked runnable but never put on the run list, so
-     * it, and everything queued after it, stays EINPROGRESS for ever (its waits, its close() and
-     * the engine's close() hang). So a single operation is handed to {@code aio_cancel} only when
-     * nothing this engine submitted on the descriptor can be queued behind it in glibc's
-     * per-descriptor queue, which is ordered by priority, then by submission: it is the last one
-     * submitted there, and no other operation there with a priority is unfinished. Otherwise the
-     * answer is AIO_NOTCANCELED, which POSIX allows for any operation (it then runs to its end).
-     * Operations submitted on the same descriptor by other code in the process are not seen.
-     * Under submitLock.
-     */
-    boolean mayCancel(PosixOperation op) {
-        int fd = op.fd();
-        if (fd < 0 || fd >= TRACKED_FDS || lastSubmitted[fd] != op.sequence) {
-            return false;
-        }
-        int others = prioritizedInFlight[fd] - (op.prioritizedInFlight ? 1 : 0);
-        return others == 0;
     }
 
     @Override

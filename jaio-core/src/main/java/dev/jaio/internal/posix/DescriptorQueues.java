@@ -24,6 +24,10 @@ import dev.jaio.internal.ffi.PosixAio;
  * than its own, is still {@code EINPROGRESS} after the cancel. glibc completes a request, takes
  * it out of its queue and promotes the next one under the one mutex {@code aio_error} and
  * {@code aio_cancel} also take, so such an operation was ahead in the queue when the cancel ran.
+ * It is looked for before the cancel (none: {@code AIO_NOTCANCELED}) and again after it. Left
+ * open: when every operation ahead completes between the two looks, the operation may have been
+ * promoted to head and canceled while it waited on glibc's run list; that needs glibc's private
+ * mutex to rule out, so the engine logs it (WARNING) when an operation is queued behind.
  *
  * <p>Queue order is modelled from what this engine submitted, under the engine's submit lock
  * (held by every caller here): per descriptor, an intrusive list of its operations in the order
@@ -98,6 +102,23 @@ final class DescriptorQueues {
         }
         for (PosixOperation x = op.olderOnFd; x != null; x = x.olderOnFd) {
             if (x.priority() <= op.priority() && PosixAio.aioError(x.aiocb) == Errno.EINPROGRESS.code()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether an operation that may be queued behind {@code op} is still {@code EINPROGRESS}:
+     * one submitted after it on the descriptor, or before it with a lower priority.
+     */
+    boolean somethingBehind(PosixOperation op) {
+        if (!tracked(op.fd()) || !op.linked) {
+            return true;
+        }
+        for (PosixOperation x = newest[op.fd()]; x != null; x = x.olderOnFd) {
+            boolean maybeBehind = x.sequence > op.sequence || x.priority() > op.priority();
+            if (x != op && maybeBehind && PosixAio.aioError(x.aiocb) == Errno.EINPROGRESS.code()) {
                 return true;
             }
         }

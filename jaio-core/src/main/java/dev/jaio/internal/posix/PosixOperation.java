@@ -190,12 +190,12 @@ final class PosixOperation extends Operation {
                 return PosixAio.AIO_NOTCANCELED;
             }
             int r = PosixAio.aioCancel(fd, aiocb);
-            if (r == PosixAio.AIO_CANCELED && !queues.somethingAhead(this)) {
+            if (r == PosixAio.AIO_CANCELED && !queues.somethingAhead(this) && queues.somethingBehind(this)) {
                 // Every operation ahead of this one completed between the check and the cancel:
-                // it may have been promoted to head while all of glibc's threads were busy.
+                // it may have been promoted to head, and canceled while it waited for a worker.
                 LOG.log(System.Logger.Level.WARNING, "jaio posix: " + describe() + " was canceled while every"
-                        + " operation ahead of it on its descriptor completed; if glibc's threads were all busy,"
-                        + " glibc (2.36) may have stranded the operations queued behind it");
+                        + " operation ahead of it on its descriptor completed; if it was waiting for one of glibc's"
+                        + " threads at that instant, glibc (2.36) left the operations behind it queued for ever");
             }
             return r;
         }

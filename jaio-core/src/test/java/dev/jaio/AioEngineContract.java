@@ -1840,6 +1840,175 @@ public abstract class AioEngineContract {
         assertEquals(4, r.aioReturn());
     }
 
+    /**
+     * Waits must not hold a virtual thread's carrier: with the default scheduler (one carrier
+     * per CPU), twice as many virtual threads as CPUs wait, in {@code aioSuspend} and in
+     * {@code LIO_WAIT}, for reads of empty pipes, while one more virtual thread sleeps 1 ms a
+     * hundred times; it must get a carrier and finish long before the reads can complete. Then
+     * the pipes are fed and every wait ends. (A wait that sits in native code keeps its carrier:
+     * the sleeper then never runs.)
+     */
+    @Test
+    void waitingVirtualThreadsLeaveTheirCarriersToOthers() throws Exception {
+        int n = 2 * Runtime.getRuntime().availableProcessors();
+        List<Pipe> fed = new ArrayList<>();
+        List<AioRead> reads = new ArrayList<>();
+        List<Thread> waiters = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int i = 0; i < n; i++) {
+            Pipe p = pipe();
+            AioRead r = newRead(p.readFd(), 0, 1);
+            fed.add(p);
+            reads.add(r);
+            boolean suspend = i % 2 == 0;
+            if (suspend) {
+                r.submit();
+            }
+            waiters.add(Thread.ofVirtual().name("jaio-contract-waiter-" + i).start(() -> {
+                try {
+                    if (suspend) {
+                        assertTrue(Aio.aioSuspend(List.of(r), null), "aioSuspend without a timeout returns true");
+                    } else {
+                        Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.none());
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }));
+        }
+        Thread.sleep(200); // every waiter that can get a carrier is waiting now
+        Thread sleeper = Thread.ofVirtual().name("jaio-contract-sleeper").start(() -> {
+            try {
+                for (int i = 0; i < 100; i++) {
+                    Thread.sleep(1);
+                }
+            } catch (InterruptedException e) {
+                failure.set(e);
+            }
+        });
+        boolean sleeperFinished = sleeper.join(PATIENCE);
+        for (Pipe p : fed) {
+            p.write(new byte[] {'x'});
+        }
+        for (Thread t : waiters) {
+            join(t);
+        }
+        assertTrue(sleeperFinished, () -> n + " virtual threads waiting for I/O starved a virtual thread that sleeps"
+                + " 1 ms 100 times for " + PATIENCE + ": the waits hold their carriers");
+        assertEquals(null, failure.get());
+        for (AioRead r : reads) {
+            assertEquals(Errno.SUCCESS, r.error());
+            assertEquals(1, r.aioReturn());
+            assertEquals("x", str(r.buffer()));
+        }
+    }
+
+    /**
+     * A virtual thread waiting in {@code aioSuspend} and one in {@code LIO_WAIT} are interrupted:
+     * both throw EINTR, keep their interrupt status, and the reads go on.
+     */
+    @Test
+    void virtualThreadWaitsHonourInterrupt() throws Exception {
+        Pipe p = pipe();
+        AioRead suspended = newRead(p.readFd(), 0, 4);
+        AioRead listed = newRead(p.readFd(), 0, 4);
+        suspended.submit();
+        List<AtomicReference<Errno>> caught = List.of(new AtomicReference<>(), new AtomicReference<>());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Step> waits = List.of(() -> Aio.aioSuspend(List.of(suspended), null),
+                () -> Aio.lioListio(LioMode.LIO_WAIT, List.of(listed), SigevNotify.none()));
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Step wait = waits.get(i);
+            AtomicReference<Errno> out = caught.get(i);
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    wait.run();
+                } catch (AioException e) {
+                    out.set(Thread.currentThread().isInterrupted() ? e.errno() : Errno.SUCCESS);
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }));
+        }
+        Thread.sleep(100);
+        for (Thread t : threads) {
+            assertTrue(t.isAlive(), "the wait must go on while the reads are pending");
+            t.interrupt();
+        }
+        for (Thread t : threads) {
+            join(t);
+        }
+        assertEquals(null, failure.get());
+        for (AtomicReference<Errno> e : caught) {
+            assertEquals(Errno.EINTR, e.get(), "EINTR, with the interrupt status still set");
+        }
+        assertStaysInProgress(suspended);
+        assertStaysInProgress(listed);
+        p.write("wxyzWXYZ".getBytes(ISO_8859_1));
+        suspendUntilAllDone(List.of(suspended, listed));
+        assertEquals(4, suspended.aioReturn());
+        assertEquals(4, listed.aioReturn());
+    }
+
+    /**
+     * Many virtual threads wait at once, each for its own short lists of reads of one file, over
+     * and over, and close their blocks right after: every wait ends with the right bytes (the
+     * posix engine hands these waits to a watcher thread; this runs its registering, waking and
+     * freeing paths many times).
+     */
+    @Test
+    void manyVirtualThreadsWaitingAtOnceEachSeeTheirOwnIo() throws Exception {
+        int threads = 16;
+        int rounds = 50;
+        AioFile f = tempfile();
+        byte[] content = new byte[4096];
+        for (int i = 0; i < content.length; i++) {
+            content[i] = (byte) ('a' + i % 26);
+        }
+        writeFile(f.fd(), content);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            workers.add(Thread.ofVirtual().name("jaio-contract-vwaiter-" + t).start(() -> {
+                try (Arena scope = Arena.ofShared()) {
+                    for (int round = 0; round < rounds; round++) {
+                        int offset = (id * 131 + round * 17) % (content.length - 8);
+                        try (AioRead a = new AioRead(engine(), f.fd(), offset, scope.allocate(4), 0, SigevNotify.none());
+                                AioRead b = new AioRead(engine(), f.fd(), offset + 4, scope.allocate(4), 0,
+                                        SigevNotify.none())) {
+                            if (round % 2 == 0) {
+                                Aio.lioListio(LioMode.LIO_WAIT, List.of(a, b), SigevNotify.none());
+                            } else {
+                                a.submit();
+                                b.submit();
+                                for (Aio op : List.of(a, b)) {
+                                    while (op.error() == Errno.EINPROGRESS) {
+                                        Aio.aioSuspend(List.of(a, b), PATIENCE);
+                                    }
+                                }
+                            }
+                            assertEquals(4, a.aioReturn());
+                            assertEquals(4, b.aioReturn());
+                            byte[] got = new byte[8];
+                            MemorySegment.copy(a.buffer(), JAVA_BYTE, 0, got, 0, 4);
+                            MemorySegment.copy(b.buffer(), JAVA_BYTE, 0, got, 4, 4);
+                            assertArrayEquals(Arrays.copyOfRange(content, offset, offset + 8), got,
+                                    "thread " + id + ", round " + round);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        for (Thread t : workers) {
+            join(t);
+        }
+        assertEquals(null, failure.get());
+    }
+
     @Test
     void lioWaitHonoursInterrupt() throws Exception {
         Pipe p = pipe();

@@ -54,6 +54,8 @@ final class PosixOperation extends Operation {
     boolean linked;
     PosixOperation olderOnFd;
     PosixOperation newerOnFd;
+    /** The {@link CompletionWatcher}'s wait that last included this aiocb. Under the watcher's lock. */
+    long watchCycle;
 
     PosixOperation(PosixEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
         super(engine, kind, fd, priority, mode, notify);
@@ -179,6 +181,14 @@ final class PosixOperation extends Operation {
      * queue (it runs, or waits for one of glibc's threads) with others behind it, and runs to its
      * end.
      */
+    /**
+     * For the {@link CompletionWatcher}: whether a waiter for this operation should look again
+     * (it completed, or is no longer in progress). Asks libc only while it may still run.
+     */
+    boolean mayHaveCompleted() {
+        return !inProgress() || storedResult() != PENDING || PosixAio.aioError(aiocb) != Errno.EINPROGRESS.code();
+    }
+
     @Override
     protected int cancelNative() {
         DescriptorQueues queues = posixEngine.queues;
@@ -228,6 +238,9 @@ final class PosixOperation extends Operation {
         finished();
         synchronized (posixEngine.submitLock) {
             posixEngine.queues.forget(this);
+        }
+        if (watchCycle != 0) {
+            posixEngine.watcher.release(this); // glibc's aio_suspend of the watcher may still read the aiocb
         }
         if (threadToken != 0) {
             SigevThreadDispatch.retire(threadToken);

@@ -79,6 +79,14 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * be finished with {@link #aioReturn()}. {@link AioCancelStat#AIO_ALLDONE} for a block that is
      * not in progress.
      *
+     * <p>An operation that is only queued (behind others of its descriptor) is canceled on every
+     * engine. One exception on the {@code "posix"} engine, which keeps clear of a glibc 2.36
+     * defect that would leave the operations behind it queued for ever: the first unfinished
+     * operation of a descriptor that has others queued behind it answers
+     * {@link AioCancelStat#AIO_NOTCANCELED} and runs to its end, even in the moment it still
+     * waits for one of glibc's threads (as it does while all of them are busy); so do operations
+     * on descriptors from 4096 up that have others behind them.
+     *
      * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_cancel.html">aio_cancel</a>
      */
     AioCancelStat cancel() throws AioException;
@@ -116,7 +124,9 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * {@code lio_listio}: submits every block of {@code list} with one call into their engine.
      * {@link LioMode#LIO_WAIT} returns when all have completed (each must still be finished with
      * {@link #aioReturn()}); {@link LioMode#LIO_NOWAIT} returns once they are queued, and
-     * {@code notify} fires once, when all have completed.
+     * {@code notify} fires once, when all have completed. With {@code LIO_WAIT}, {@code notify}
+     * is ignored, as POSIX says: neither its signal nor its thread callback ever fires (the
+     * blocks' own notifications still do).
      *
      * <p>Like POSIX, a failure may leave the list partly submitted: the {@link AioException}
      * ({@code EAGAIN} or {@code EINVAL} for operations that could not be queued, {@code EIO} when

@@ -19,6 +19,16 @@ import java.util.List;
  * <p>The {@linkplain #defaultEngine() default engine} is shared by the whole process and is what
  * the block constructors without an engine argument use. Engines are thread-safe: any number of
  * threads may submit and wait at once.
+ *
+ * <p><b>Virtual threads.</b> Waits ({@link Aio#aioSuspend}, {@link LioMode#LIO_WAIT}, a block's
+ * {@code close()} while its I/O runs) never hold a virtual thread's carrier, on any engine: the
+ * waiting virtual thread parks in Java and is unparked when an operation it waits for completes,
+ * or at once by {@code Thread.interrupt()}. io_uring and threads learn of completions in Java
+ * (io_uring's reaper and waiting threads, the pool's workers) and unpark the waiter; posix hands
+ * a virtual thread's wait to a watcher thread of the engine, which waits in libc's
+ * {@code aio_suspend} for it. Platform threads wait on posix in {@code aio_suspend} themselves
+ * (faster: no thread switch; an interrupt is seen within 10 ms). A submission itself is a short
+ * native call and holds the carrier while it runs.
  */
 public interface AioEngine extends AutoCloseable {
 

@@ -2175,6 +2175,175 @@ public abstract class AioEngineContract {
         assertEquals(4, r.aioReturn());
     }
 
+    /**
+     * Waits must not hold a virtual thread's carrier: with the default scheduler (one carrier
+     * per CPU), twice as many virtual threads as CPUs wait, in {@code aioSuspend} and in
+     * {@code LIO_WAIT}, for reads of empty pipes, while one more virtual thread sleeps 1 ms a
+     * hundred times; it must get a carrier and finish long before the reads can complete. Then
+     * the pipes are fed and every wait ends. (A wait that sits in native code keeps its carrier:
+     * the sleeper then never runs.)
+     */
+    @Test
+    void waitingVirtualThreadsLeaveTheirCarriersToOthers() throws Exception {
+        int n = 2 * Runtime.getRuntime().availableProcessors();
+        List<Pipe> fed = new ArrayList<>();
+        List<AioRead> reads = new ArrayList<>();
+        List<Thread> waiters = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int i = 0; i < n; i++) {
+            Pipe p = pipe();
+            AioRead r = newRead(p.readFd(), 0, 1);
+            fed.add(p);
+            reads.add(r);
+            boolean suspend = i % 2 == 0;
+            if (suspend) {
+                r.submit();
+            }
+            waiters.add(Thread.ofVirtual().name("jaio-contract-waiter-" + i).start(() -> {
+                try {
+                    if (suspend) {
+                        assertTrue(Aio.aioSuspend(List.of(r), null), "aioSuspend without a timeout returns true");
+                    } else {
+                        Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.none());
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }));
+        }
+        Thread.sleep(200); // every waiter that can get a carrier is waiting now
+        Thread sleeper = Thread.ofVirtual().name("jaio-contract-sleeper").start(() -> {
+            try {
+                for (int i = 0; i < 100; i++) {
+                    Thread.sleep(1);
+                }
+            } catch (InterruptedException e) {
+                failure.set(e);
+            }
+        });
+        boolean sleeperFinished = sleeper.join(PATIENCE);
+        for (Pipe p : fed) {
+            p.write(new byte[] {'x'});
+        }
+        for (Thread t : waiters) {
+            join(t);
+        }
+        assertTrue(sleeperFinished, () -> n + " virtual threads waiting for I/O starved a virtual thread that sleeps"
+                + " 1 ms 100 times for " + PATIENCE + ": the waits hold their carriers");
+        assertEquals(null, failure.get());
+        for (AioRead r : reads) {
+            assertEquals(Errno.SUCCESS, r.error());
+            assertEquals(1, r.aioReturn());
+            assertEquals("x", str(r.buffer()));
+        }
+    }
+
+    /**
+     * A virtual thread waiting in {@code aioSuspend} and one in {@code LIO_WAIT} are interrupted:
+     * both throw EINTR, keep their interrupt status, and the reads go on.
+     */
+    @Test
+    void virtualThreadWaitsHonourInterrupt() throws Exception {
+        Pipe p = pipe();
+        AioRead suspended = newRead(p.readFd(), 0, 4);
+        AioRead listed = newRead(p.readFd(), 0, 4);
+        suspended.submit();
+        List<AtomicReference<Errno>> caught = List.of(new AtomicReference<>(), new AtomicReference<>());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Step> waits = List.of(() -> Aio.aioSuspend(List.of(suspended), null),
+                () -> Aio.lioListio(LioMode.LIO_WAIT, List.of(listed), SigevNotify.none()));
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Step wait = waits.get(i);
+            AtomicReference<Errno> out = caught.get(i);
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    wait.run();
+                } catch (AioException e) {
+                    out.set(Thread.currentThread().isInterrupted() ? e.errno() : Errno.SUCCESS);
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }));
+        }
+        Thread.sleep(100);
+        for (Thread t : threads) {
+            assertTrue(t.isAlive(), "the wait must go on while the reads are pending");
+            t.interrupt();
+        }
+        for (Thread t : threads) {
+            join(t);
+        }
+        assertEquals(null, failure.get());
+        for (AtomicReference<Errno> e : caught) {
+            assertEquals(Errno.EINTR, e.get(), "EINTR, with the interrupt status still set");
+        }
+        assertStaysInProgress(suspended);
+        assertStaysInProgress(listed);
+        p.write("wxyzWXYZ".getBytes(ISO_8859_1));
+        suspendUntilAllDone(List.of(suspended, listed));
+        assertEquals(4, suspended.aioReturn());
+        assertEquals(4, listed.aioReturn());
+    }
+
+    /**
+     * Many virtual threads wait at once, each for its own short lists of reads of one file, over
+     * and over, and close their blocks right after: every wait ends with the right bytes (the
+     * posix engine hands these waits to a watcher thread; this runs its registering, waking and
+     * freeing paths many times).
+     */
+    @Test
+    void manyVirtualThreadsWaitingAtOnceEachSeeTheirOwnIo() throws Exception {
+        int threads = 16;
+        int rounds = 50;
+        AioFile f = tempfile();
+        byte[] content = new byte[4096];
+        for (int i = 0; i < content.length; i++) {
+            content[i] = (byte) ('a' + i % 26);
+        }
+        writeFile(f.fd(), content);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            workers.add(Thread.ofVirtual().name("jaio-contract-vwaiter-" + t).start(() -> {
+                try (Arena scope = Arena.ofShared()) {
+                    for (int round = 0; round < rounds; round++) {
+                        int offset = (id * 131 + round * 17) % (content.length - 8);
+                        try (AioRead a = new AioRead(engine(), f.fd(), offset, scope.allocate(4), 0, SigevNotify.none());
+                                AioRead b = new AioRead(engine(), f.fd(), offset + 4, scope.allocate(4), 0,
+                                        SigevNotify.none())) {
+                            if (round % 2 == 0) {
+                                Aio.lioListio(LioMode.LIO_WAIT, List.of(a, b), SigevNotify.none());
+                            } else {
+                                a.submit();
+                                b.submit();
+                                for (Aio op : List.of(a, b)) {
+                                    while (op.error() == Errno.EINPROGRESS) {
+                                        Aio.aioSuspend(List.of(a, b), PATIENCE);
+                                    }
+                                }
+                            }
+                            assertEquals(4, a.aioReturn());
+                            assertEquals(4, b.aioReturn());
+                            byte[] got = new byte[8];
+                            MemorySegment.copy(a.buffer(), JAVA_BYTE, 0, got, 0, 4);
+                            MemorySegment.copy(b.buffer(), JAVA_BYTE, 0, got, 4, 4);
+                            assertArrayEquals(Arrays.copyOfRange(content, offset, offset + 8), got,
+                                    "thread " + id + ", round " + round);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        for (Thread t : workers) {
+            join(t);
+        }
+        assertEquals(null, failure.get());
+    }
+
     @Test
     void lioWaitHonoursInterrupt() throws Exception {
         Pipe p = pipe();
@@ -2258,6 +2427,70 @@ public abstract class AioEngineContract {
             assertEquals(4, r.aioReturn());
             assertEquals("wxyz", str(r.buffer()));
         }
+    }
+
+    /**
+     * Three reads of an empty pipe (behind as many blocked ones as the engine runs at once on one
+     * descriptor): the second and the third are only queued, so canceling them answers
+     * AIO_CANCELED, as glibc's own {@code aio_cancel} does; POSIX keeps AIO_NOTCANCELED for
+     * operations in progress. Canceling the second must not hold up the third (glibc 2.36 strands
+     * a descriptor's queue when its head is canceled at the wrong moment), and the first goes on
+     * and completes when the pipe is fed. (LTP open_posix aio_cancel 3-1 and 5-1 do the same.)
+     */
+    @Test
+    void cancelOfReadsQueuedBehindTheFirstOfThreeOnAnEmptyPipe() throws Exception {
+        Pipe p = pipe();
+        List<AioRead> running = occupyWithBlockedReads(p);
+        AioRead first = running.getLast();
+        AioRead second = newRead(p.readFd(), 0, 4);
+        AioRead third = newRead(p.readFd(), 0, 4);
+        second.submit();
+        third.submit();
+        assertStaysInProgress(third);
+
+        assertEquals(AioCancelStat.AIO_CANCELED, second.cancel(), "the second of three, only queued");
+        assertEquals(Errno.ECANCELED, second.error());
+        assertStaysInProgress(third);
+        assertStaysInProgress(first);
+        assertEquals(AioCancelStat.AIO_CANCELED, third.cancel(), "the third of three, only queued");
+        assertEquals(Errno.ECANCELED, third.error());
+        assertAioException(Errno.ECANCELED, second::aioReturn);
+        assertAioException(Errno.ECANCELED, third::aioReturn);
+        assertEquals("....", str(second.buffer()));
+        assertEquals("....", str(third.buffer()));
+
+        assertEquals(Errno.EINPROGRESS, first.error(), "the first still runs");
+        p.write("wxyz".repeat(running.size()).getBytes(ISO_8859_1));
+        for (AioRead r : running) {
+            assertEquals(Errno.SUCCESS, poll(r));
+            assertEquals(4, r.aioReturn());
+            assertEquals("wxyz", str(r.buffer()));
+        }
+    }
+
+    /**
+     * Canceling the middle one of three queued reads leaves the one behind it queued, and it runs
+     * when its turn comes: the cancel strands nothing.
+     */
+    @Test
+    void cancelOfAMiddleQueuedReadLeavesTheOneBehindItToRun() throws Exception {
+        Pipe p = pipe();
+        List<AioRead> running = occupyWithBlockedReads(p);
+        AioRead middle = newRead(p.readFd(), 0, 4);
+        AioRead last = newRead(p.readFd(), 0, 4);
+        middle.submit();
+        last.submit();
+        assertStaysInProgress(last);
+        assertEquals(AioCancelStat.AIO_CANCELED, middle.cancel());
+        assertAioException(Errno.ECANCELED, middle::aioReturn);
+        p.write("wxyz".repeat(running.size() + 1).getBytes(ISO_8859_1));
+        for (AioRead r : running) {
+            assertEquals(Errno.SUCCESS, poll(r));
+            assertEquals(4, r.aioReturn());
+        }
+        assertEquals(Errno.SUCCESS, poll(last), "the read behind the canceled one must run");
+        assertEquals(4, last.aioReturn());
+        assertEquals("wxyz", str(last.buffer()));
     }
 
     /**
@@ -2466,6 +2699,29 @@ public abstract class AioEngineContract {
         assertEquals(4, slow.aioReturn());
         assertEquals("wxyz", str(slow.buffer()));
         assertEquals("3456", str(r.buffer()));
+    }
+
+    /**
+     * POSIX {@code lio_listio}: with {@code LIO_WAIT} "the sig argument shall be ignored". Neither
+     * a signal nor a thread notification of a {@code LIO_WAIT} list may ever fire (glibc in C
+     * fires none); the operations' own notifications are not the list's and are not involved.
+     */
+    @Test
+    void lioWaitIgnoresTheListNotification() throws Exception {
+        int before = Usr2.install();
+        AioFile f = tempfileWith(INITIAL);
+        AtomicInteger calls = new AtomicInteger();
+        AioWrite w = newWrite(f.fd(), 2, "CDEF");
+        AioRead r = newRead(f.fd(), 8, 4);
+        Aio.lioListio(LioMode.LIO_WAIT, List.of(w), SigevNotify.signal(Signal.SIGUSR2, 7));
+        Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.thread(8, v -> calls.incrementAndGet()));
+        assertEquals(4, w.aioReturn());
+        assertEquals(4, r.aioReturn());
+        Thread.sleep(200); // long after any notification would have come
+        assertEquals(0, calls.get(), "the thread notification of a LIO_WAIT list must not run");
+        assertEquals(before, Usr2.received(), "the signal of a LIO_WAIT list must not be sent");
+        assertEquals("3456", str(r.buffer()));
+        assertEquals("abCDEF123456", fileContent(f));
     }
 
     /** setSigevNotify on an idle block changes what the next submit notifies. */

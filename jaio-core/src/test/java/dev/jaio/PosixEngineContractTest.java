@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jaio.contract.Pipe;
 import java.lang.foreign.Arena;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -78,6 +79,69 @@ class PosixEngineContractTest extends AioEngineContract {
                 assertFalse(plain.inProgress(), "a refused list submits nothing");
                 assertEquals(0, f.size());
             }
+        }
+    }
+
+    /**
+     * Waits of virtual threads go through the engine's completion watcher, a platform thread with
+     * an eventfd and a wake-up read queued in glibc; closing the engine ends the thread, lets the
+     * read complete and closes the eventfd (the memory check of the reliability suite would see a
+     * write into the freed aiocb).
+     */
+    @Test
+    void closingTheEngineStopsItsWatcherAndClosesItsEventfd() throws Exception {
+        long eventfdsBefore = eventfds();
+        java.util.Set<Thread> watchersBefore = watchers();
+        Thread watcher;
+        AioEngine own = AioEngine.open("posix");
+        try (Arena arena = Arena.ofShared(); Pipe p = Pipe.open()) {
+            AioRead r = new AioRead(own, p.readFd(), 0, arena.allocate(1), 0, SigevNotify.none());
+            r.submit();
+            Thread waiter = Thread.ofVirtual().start(() -> {
+                try {
+                    Aio.aioSuspend(List.of(r), null);
+                } catch (AioException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(100);
+            java.util.Set<Thread> started = watchers();
+            started.removeAll(watchersBefore);
+            assertEquals(1, started.size(), "a virtual thread's wait starts the engine's watcher");
+            watcher = started.iterator().next();
+            assertEquals(eventfdsBefore + 1, eventfds(), "the watcher's eventfd");
+            p.write(new byte[] {'x'});
+            waiter.join(PATIENCE);
+            assertFalse(waiter.isAlive());
+            assertEquals(1, r.aioReturn());
+            r.close();
+        } finally {
+            own.close();
+        }
+        assertFalse(watcher.isAlive(), "the watcher ends with its engine");
+        assertEquals(eventfdsBefore, eventfds(), "its eventfd is closed");
+    }
+
+    private static java.util.Set<Thread> watchers() {
+        java.util.Set<Thread> out = new java.util.HashSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("jaio-posix-watcher-") && t.isAlive()) {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    /** Open eventfds of this process (the shared engine's watcher may hold one throughout). */
+    private static long eventfds() throws java.io.IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return java.nio.file.Files.readSymbolicLink(fd).toString().equals("anon_inode:[eventfd]");
+                } catch (java.io.IOException gone) {
+                    return false;
+                }
+            }).count();
         }
     }
 

@@ -25,10 +25,23 @@ import java.lang.foreign.MemorySegment;
  * <p><b>How completions are seen.</b> The engine never asks libc for a notification of its own:
  * {@code error()} and waits ask libc directly ({@code aio_error}, {@code aio_suspend}), and the
  * notifications the user chose are libc's (a list's {@code sigevent} and each aiocb's). Lists are
- * always submitted with {@code LIO_NOWAIT}; {@code LIO_WAIT} then waits in {@code aio_suspend} on
- * the last operation not yet complete, in slices so that {@code Thread.interrupt()} is honoured
- * (within {@link AbstractEngine#WAIT_SLICE_NANOS}). Waiting happens in native code here, so a
- * virtual thread that waits on this engine pins its carrier for up to one slice at a time.
+ * always submitted with {@code LIO_NOWAIT} (so a {@code LIO_WAIT} list's notification is dropped
+ * before libc sees it, as POSIX ignores it); {@code LIO_WAIT} then waits on the last operation
+ * not yet complete.
+ *
+ * <p><b>How threads wait.</b> A platform thread waits in {@code aio_suspend} itself, in slices so
+ * that {@code Thread.interrupt()} is honoured (within {@link AbstractEngine#WAIT_SLICE_NANOS}). A
+ * virtual thread parks in Java instead, and the engine's {@link CompletionWatcher} thread waits in
+ * {@code aio_suspend} for it and unparks it: a virtual thread in a native call would keep its
+ * carrier, and a few of them waiting for slow reads starved every other virtual thread. The
+ * watcher costs a wake-up through an eventfd and a thread switch per wait, which halved the
+ * throughput of {@code LIO_WAIT} lists of 32 cached reads when measured for platform threads too
+ * (about 110,000 against 235,000 reads/s, {@code ./jaio bench --engine posix}); so platform
+ * threads keep the native wait. The watcher starts with the first wait of a virtual thread, holds
+ * one of glibc's AIO threads (its wake-up read) while it lives, and ends with the engine.
+ *
+ * <p><b>Canceling one operation</b> goes to glibc only where glibc 2.36 cannot strand the
+ * descriptor's queue by it; see {@link DescriptorQueues}.
  *
  * <p>Thread-safe.
  */
@@ -37,23 +50,15 @@ public final class PosixEngine extends AbstractEngine {
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(PosixAio.SIGEVENT));
 
     /**
-     * Descriptors below this number get the bookkeeping that makes a single cancel safe (see
-     * {@link #mayCancel}); on higher ones a single operation is never canceled.
-     */
-    private static final int TRACKED_FDS = 4096;
-
-    /**
-     * Held while submitting, while canceling one operation and while finishing a prioritized one,
-     * so that what {@link #mayCancel} looks at cannot change between its check and
+     * Held while submitting, while canceling one operation and while finishing or freeing one,
+     * so that what {@link DescriptorQueues} knows cannot change between its check and
      * {@code aio_cancel}. glibc takes its own global AIO mutex in each of these calls anyway.
      */
     final Object submitLock = new Object();
-    /** Order of submission, engine-wide. Under submitLock. */
-    private long sequence;
-    /** Per descriptor: the sequence of the last submission on it. Under submitLock. */
-    private final long[] lastSubmitted = new long[TRACKED_FDS];
-    /** Per descriptor: operations with a priority other than 0 submitted and not yet finished. Under submitLock. */
-    private final int[] prioritizedInFlight = new int[TRACKED_FDS];
+    /** glibc's per-descriptor queues as this engine submitted to them. Under submitLock. */
+    final DescriptorQueues queues = new DescriptorQueues();
+    /** Waits for virtual threads, so that they park in Java instead of holding their carrier. */
+    final CompletionWatcher watcher = new CompletionWatcher("posix");
 
     /** Opens a posix engine; {@code processWide} for the default engine, which refuses to close. */
     public PosixEngine(boolean processWide) {
@@ -78,49 +83,6 @@ public final class PosixEngine extends AbstractEngine {
                 + " or one AioRead/AioWrite per buffer");
     }
 
-    /** Records a submission of {@code op} that libc accepted; returns its sequence. Under submitLock. */
-    long submitted(PosixOperation op) {
-        long s = ++sequence;
-        int fd = op.fd();
-        if (fd >= 0 && fd < TRACKED_FDS) {
-            lastSubmitted[fd] = s;
-            if (op.priority() != 0) {
-                prioritizedInFlight[fd]++;
-            }
-        }
-        return s;
-    }
-
-    /** A prioritized operation recorded by {@link #submitted} is finished (returned or freed). Under submitLock. */
-    void finishedPrioritized(PosixOperation op) {
-        int fd = op.fd();
-        if (fd >= 0 && fd < TRACKED_FDS) {
-            prioritizedInFlight[fd]--;
-        }
-    }
-
-    /**
-     * Whether {@code aio_cancel(fd, aiocb)} of {@code op} is safe. glibc (seen in 2.36)
-     * mishandles the cancel of a request that heads its descriptor's queue while it waits for a
-     * worker thread: the request behind it is marked runnable but never put on the run list, so
-     * it, and everything queued after it, stays EINPROGRESS for ever (its waits, its close() and
-     * the engine's close() hang). So a single operation is handed to {@code aio_cancel} only when
-     * nothing this engine submitted on the descriptor can be queued behind it in glibc's
-     * per-descriptor queue, which is ordered by priority, then by submission: it is the last one
-     * submitted there, and no other operation there with a priority is unfinished. Otherwise the
-     * answer is AIO_NOTCANCELED, which POSIX allows for any operation (it then runs to its end).
-     * Operations submitted on the same descriptor by other code in the process are not seen.
-     * Under submitLock.
-     */
-    boolean mayCancel(PosixOperation op) {
-        int fd = op.fd();
-        if (fd < 0 || fd >= TRACKED_FDS || lastSubmitted[fd] != op.sequence) {
-            return false;
-        }
-        int others = prioritizedInFlight[fd] - (op.prioritizedInFlight ? 1 : 0);
-        return others == 0;
-    }
-
     @Override
     protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
         MemorySegment list = CallState.current().pointers(Math.max(n, 1));
@@ -131,7 +93,9 @@ public final class PosixEngine extends AbstractEngine {
             list.setAtIndex(ADDRESS, i, op.aiocb);
         }
         MemorySegment sigevent = LIST_SIGEVENT.get();
-        Sigevents.encode(notify, sigevent, true);
+        // The list is handed to libc with LIO_NOWAIT whatever the caller's mode, so libc would
+        // deliver its notification; POSIX says a LIO_WAIT list's sig "shall be ignored".
+        Sigevents.encode(mode == LioMode.LIO_WAIT ? SigevNotify.none() : notify, sigevent, true);
         int r;
         synchronized (submitLock) {
             r = PosixAio.lioListio(PosixAio.LIO_NOWAIT, list, n, sigevent);
@@ -160,6 +124,9 @@ public final class PosixEngine extends AbstractEngine {
 
     @Override
     protected void awaitSlice(Operation[] ops, int from, int count, long nanos) {
+        if (Thread.currentThread().isVirtual() && watcher.await(ops, from, count, nanos)) {
+            return;
+        }
         MemorySegment list = CallState.current().pointers(count);
         for (int i = 0; i < count; i++) {
             list.setAtIndex(ADDRESS, i, ((PosixOperation) ops[from + i]).aiocb);
@@ -179,6 +146,8 @@ public final class PosixEngine extends AbstractEngine {
 
     @Override
     protected void closeNative() {
-        // glibc's thread pool is process-wide and retires idle threads by itself.
+        // glibc's thread pool is process-wide and retires idle threads by itself; the watcher is
+        // the engine's own.
+        watcher.stop();
     }
 }

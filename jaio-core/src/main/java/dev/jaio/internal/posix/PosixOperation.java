@@ -40,15 +40,22 @@ final class PosixOperation extends Operation {
      * when it runs out of memory for its request list).
      */
     static final int NOT_QUEUED_SENTINEL = 0x4A41494F;
+    private static final System.Logger LOG = System.getLogger("dev.jaio");
 
     final MemorySegment aiocb;
     /** Token of the {@code SIGEV_THREAD} dispatch for this block's notification, or 0. */
     private long threadToken;
     private final PosixEngine posixEngine;
-    /** The engine's sequence of this block's last submission; see {@link PosixEngine#mayCancel}. Under its submitLock. */
+    /** The engine's sequence of this block's last submission; see {@link DescriptorQueues}. Under its submitLock. */
     long sequence;
     /** Counted in the engine's prioritized operations in flight. Under its submitLock. */
     boolean prioritizedInFlight;
+    /** In its descriptor's list of {@link DescriptorQueues}, with these neighbours. Under its submitLock. */
+    boolean linked;
+    PosixOperation olderOnFd;
+    PosixOperation newerOnFd;
+    /** The {@link CompletionWatcher}'s wait that last included this aiocb. Under the watcher's lock. */
+    long watchCycle;
 
     PosixOperation(PosixEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
         super(engine, kind, fd, priority, mode, notify);
@@ -99,7 +106,7 @@ final class PosixOperation extends Operation {
 
     /** libc accepted this block's request. Under the engine's submitLock. */
     void recordSubmission() {
-        sequence = posixEngine.submitted(this);
+        sequence = posixEngine.queues.submitted(this);
         prioritizedInFlight = priority != 0;
     }
 
@@ -109,7 +116,7 @@ final class PosixOperation extends Operation {
             synchronized (posixEngine.submitLock) {
                 if (prioritizedInFlight) {
                     prioritizedInFlight = false;
-                    posixEngine.finishedPrioritized(this);
+                    posixEngine.queues.finishedPrioritized(this);
                 }
             }
         }
@@ -168,13 +175,39 @@ final class PosixOperation extends Operation {
         return completeIfCurrent(r, submission);
     }
 
+    /**
+     * {@code aio_cancel(fd, aiocb)} where glibc cannot strand the descriptor's queue by it (see
+     * {@link DescriptorQueues}); otherwise AIO_NOTCANCELED: the operation heads its descriptor's
+     * queue (it runs, or waits for one of glibc's threads) with others behind it, and runs to its
+     * end.
+     */
+    /**
+     * For the {@link CompletionWatcher}: whether a waiter for this operation should look again
+     * (it completed, or is no longer in progress). Asks libc only while it may still run.
+     */
+    boolean mayHaveCompleted() {
+        return !inProgress() || storedResult() != PENDING || PosixAio.aioError(aiocb) != Errno.EINPROGRESS.code();
+    }
+
     @Override
     protected int cancelNative() {
+        DescriptorQueues queues = posixEngine.queues;
         synchronized (posixEngine.submitLock) {
-            if (!posixEngine.mayCancel(this)) {
-                return 1; // AIO_NOTCANCELED: it runs to its end; see PosixEngine#mayCancel
+            if (queues.nothingBehind(this)) {
+                return PosixAio.aioCancel(fd, aiocb);
             }
-            return PosixAio.aioCancel(fd, aiocb);
+            if (!queues.somethingAhead(this)) {
+                return PosixAio.AIO_NOTCANCELED;
+            }
+            int r = PosixAio.aioCancel(fd, aiocb);
+            if (r == PosixAio.AIO_CANCELED && !queues.somethingAhead(this) && queues.somethingBehind(this)) {
+                // Every operation ahead of this one completed between the check and the cancel:
+                // it may have been promoted to head, and canceled while it waited for a worker.
+                LOG.log(System.Logger.Level.WARNING, "jaio posix: " + describe() + " was canceled while every"
+                        + " operation ahead of it on its descriptor completed; if it was waiting for one of glibc's"
+                        + " threads at that instant, glibc (2.36) left the operations behind it queued for ever");
+            }
+            return r;
         }
     }
 
@@ -203,6 +236,12 @@ final class PosixOperation extends Operation {
     @Override
     protected void freeNative() {
         finished();
+        synchronized (posixEngine.submitLock) {
+            posixEngine.queues.forget(this);
+        }
+        if (watchCycle != 0) {
+            posixEngine.watcher.release(this); // glibc's aio_suspend of the watcher may still read the aiocb
+        }
         if (threadToken != 0) {
             SigevThreadDispatch.retire(threadToken);
             threadToken = 0;

@@ -99,21 +99,17 @@ public final class PosixEngine extends AbstractEngine {
         int r;
         synchronized (submitLock) {
             r = PosixAio.lioListio(PosixAio.LIO_NOWAIT, list, n, sigevent);
-            // glibc queues a list's requests in list order: record them in that order.
+            // glibc queues a list's requests in list order: record them in that order. After a
+            // partial submission each aiocb says whether glibc queued it; each is asked once, as
+            // the answer of one that was queued changes when it completes.
             for (int i = 0; i < n; i++) {
                 PosixOperation op = (PosixOperation) ops[i];
-                if (r == 0 || op.notQueuedErrno() == 0) {
+                int errno = r == 0 ? 0 : op.notQueuedErrno();
+                if (errno == 0) {
                     op.recordSubmission();
-                }
-            }
-        }
-        if (r < 0) {
-            // Partial submission: find out which aiocbs glibc never queued. (A list notification
-            // needs no undoing: glibc fires it once the queued ones are done, or at once if none was.)
-            for (int i = 0; i < n; i++) {
-                PosixOperation op = (PosixOperation) ops[i];
-                int errno = op.notQueuedErrno();
-                if (errno != 0) {
+                } else {
+                    // (A list notification needs no undoing: glibc fires it once the queued ones
+                    // are done, or at once if none was.)
                     op.submissionFailed();
                     markNotQueued(op, errno);
                 }
@@ -128,10 +124,22 @@ public final class PosixEngine extends AbstractEngine {
             return;
         }
         MemorySegment list = CallState.current().pointers(count);
-        for (int i = 0; i < count; i++) {
-            list.setAtIndex(ADDRESS, i, ((PosixOperation) ops[from + i]).aiocb);
+        int pinned = 0;
+        int r;
+        try {
+            for (; pinned < count; pinned++) {
+                PosixOperation op = (PosixOperation) ops[from + pinned];
+                if (!op.pin()) {
+                    return; // it was closed meanwhile, which ends the wait: the caller looks again
+                }
+                list.setAtIndex(ADDRESS, pinned, op.aiocb);
+            }
+            r = PosixAio.aioSuspend(list, count, nanos);
+        } finally {
+            for (int i = 0; i < pinned; i++) {
+                ((PosixOperation) ops[from + i]).unpin();
+            }
         }
-        int r = PosixAio.aioSuspend(list, count, nanos);
         // 0: one completed; -EAGAIN: the slice elapsed; -EINTR: a signal arrived. The caller
         // re-checks every operation in all three cases. Anything else is a bug in the list.
         if (r < 0 && r != -dev.jaio.Errno.EAGAIN.code() && r != -dev.jaio.Errno.EINTR.code()) {

@@ -43,6 +43,9 @@ final class PosixOperation extends Operation {
     private static final System.Logger LOG = System.getLogger("dev.jaio");
 
     final MemorySegment aiocb;
+    /** Threads handing the aiocb to libc right now ({@link #pin()}), plus {@link #FREE_REQUESTED} once freed. */
+    private final java.util.concurrent.atomic.AtomicInteger pins = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int FREE_REQUESTED = 1 << 30;
     /** Token of the {@code SIGEV_THREAD} dispatch for this block's notification, or 0. */
     private long threadToken;
     private final PosixEngine posixEngine;
@@ -84,7 +87,15 @@ final class PosixOperation extends Operation {
 
     /** After a failed list submission: whether libc never queued this aiocb, and why. 0 if it was queued. */
     int notQueuedErrno() {
-        int e = PosixAio.aioError(aiocb);
+        if (!pin()) {
+            return 0; // queued, completed and closed by its own notification already
+        }
+        int e;
+        try {
+            e = PosixAio.aioError(aiocb);
+        } finally {
+            unpin();
+        }
         if (e == NOT_QUEUED_SENTINEL) {
             return Errno.EAGAIN.code();
         }
@@ -160,19 +171,51 @@ final class PosixOperation extends Operation {
     @Override
     protected long pollNative() {
         int submission = submission();
-        int e = PosixAio.aioError(aiocb);
-        if (e == Errno.EINPROGRESS.code()) {
-            return PENDING;
+        if (!pin()) {
+            return storedResult(); // closed meanwhile (by its own notification, say): nothing to ask
         }
         long r;
-        if (e == 0) {
-            r = PosixAio.aioReturn(aiocb);
-        } else if (e == NOT_QUEUED_SENTINEL) {
-            r = -Errno.EAGAIN.code();
-        } else {
-            r = e > 0 ? -e : e;
+        try {
+            int e = PosixAio.aioError(aiocb);
+            if (e == Errno.EINPROGRESS.code()) {
+                return PENDING;
+            }
+            if (e == 0) {
+                r = PosixAio.aioReturn(aiocb);
+            } else if (e == NOT_QUEUED_SENTINEL) {
+                r = -Errno.EAGAIN.code();
+            } else {
+                r = e > 0 ? -e : e;
+            }
+        } finally {
+            unpin();
         }
         return completeIfCurrent(r, submission);
+    }
+
+    /**
+     * Keeps the aiocb from being freed while this thread hands it to libc ({@code aio_error},
+     * {@code aio_suspend}), which other threads may race with: a block's own notification may
+     * close it while a {@code LIO_WAIT} of its list, or an {@code aioSuspend}, still looks at it.
+     * False once the block is being freed; then its aiocb must not be touched at all.
+     */
+    boolean pin() {
+        while (true) {
+            int p = pins.get();
+            if ((p & FREE_REQUESTED) != 0) {
+                return false;
+            }
+            if (pins.compareAndSet(p, p + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Ends a {@link #pin()}; the last one out frees an aiocb whose free was asked for meanwhile. */
+    void unpin() {
+        if (pins.decrementAndGet() == FREE_REQUESTED) {
+            Libc.free(aiocb);
+        }
     }
 
     /**
@@ -246,6 +289,8 @@ final class PosixOperation extends Operation {
             SigevThreadDispatch.retire(threadToken);
             threadToken = 0;
         }
-        Libc.free(aiocb);
+        if (pins.getAndAdd(FREE_REQUESTED) == 0) {
+            Libc.free(aiocb); // else the last pin holder frees it (see unpin)
+        }
     }
 }

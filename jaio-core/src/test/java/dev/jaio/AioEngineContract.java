@@ -1073,6 +1073,64 @@ public abstract class AioEngineContract {
         }
     }
 
+    /**
+     * {@code StandardOpenOption.APPEND} opens with {@code O_APPEND}: every write lands at the end
+     * of the file, whatever its offset says (Linux applies O_APPEND to positional writes too).
+     */
+    @Test
+    void openWithAppendAppends() throws Exception {
+        Path path = tempDir().resolve("appended");
+        paths.add(path);
+        Files.writeString(path, INITIAL);
+        try (AioFile f = AioFile.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            assertTrue((fdFlags(f.fd()) & O_APPEND) != 0, "O_APPEND");
+            try (AioWrite w = new AioWrite(engine(), f.fd(), 0, segment("XYZ"), 0, SigevNotify.none())) {
+                Aio.lioListio(LioMode.LIO_WAIT, List.of(w), SigevNotify.none());
+                assertEquals(3, w.aioReturn());
+            }
+        }
+        assertEquals(INITIAL + "XYZ", Files.readString(path));
+        try (AioFile f = AioFile.open(path, StandardOpenOption.APPEND)) {
+            assertEquals(1, fdFlags(f.fd()) & 3, "APPEND alone opens for writing, as in java.nio (O_WRONLY)");
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> AioFile.open(path, StandardOpenOption.READ, StandardOpenOption.APPEND), "as java.nio");
+        assertThrows(IllegalArgumentException.class,
+                () -> AioFile.open(path, StandardOpenOption.APPEND, StandardOpenOption.TRUNCATE_EXISTING), "as java.nio");
+    }
+
+    /** {@code O_APPEND} in {@code <fcntl.h>} on Linux (x86_64 and aarch64 alike). */
+    static final int O_APPEND = 02000;
+
+    /**
+     * The JDK's own {@code com.sun.nio.file.ExtendedOpenOption.DIRECT} means O_DIRECT as
+     * {@link AioOpenOption#DIRECT} does. A file system without O_DIRECT (tmpfs) refuses both.
+     */
+    @Test
+    void openAcceptsTheJdksExtendedOpenOptionDirect() throws Exception {
+        Path path = tempDir().resolve("direct");
+        paths.add(path);
+        Files.write(path, new byte[4096]);
+        for (java.nio.file.OpenOption direct : List.<java.nio.file.OpenOption>of(
+                com.sun.nio.file.ExtendedOpenOption.DIRECT, AioOpenOption.DIRECT)) {
+            AioFile f;
+            try {
+                f = AioFile.open(path, StandardOpenOption.READ, direct);
+            } catch (NoSuchFileException | AccessDeniedException e) {
+                throw e;
+            } catch (java.nio.file.FileSystemException e) {
+                assumeTrue(false, "this file system refuses O_DIRECT: " + e.getMessage());
+                return;
+            }
+            try (f) {
+                assertTrue((fdFlags(f.fd()) & DIRECT_FLAG) != 0, () -> direct + " opened without O_DIRECT");
+            }
+        }
+    }
+
+    /** {@code O_DIRECT}: {@code 040000} on x86_64, {@code 0200000} on aarch64. */
+    static final int DIRECT_FLAG = System.getProperty("os.arch").equals("aarch64") ? 0200000 : 040000;
+
     // ------------------------------------------------------------------------------------------
     // (c) Plain POSIX semantics every engine must share
     // ------------------------------------------------------------------------------------------
@@ -2021,6 +2079,7 @@ public abstract class AioEngineContract {
             assertTrue(canceled < 2, "AIO_NOTCANCELED means at least one was not canceled");
         }
     }
+
 
     // ------------------------------------------------------------------------------------------
     // (c) Notification

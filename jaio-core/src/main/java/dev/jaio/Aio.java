@@ -79,6 +79,8 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * be finished with {@link #aioReturn()}. {@link AioCancelStat#AIO_ALLDONE} for a block that is
      * not in progress.
      *
+     * @throws AioException {@link Errno#EBADF} if the block's descriptor is not open (checked
+     *         first, whatever the block's state, as glibc does)
      * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_cancel.html">aio_cancel</a>
      */
     AioCancelStat cancel() throws AioException;
@@ -151,7 +153,11 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
         return list.getFirst().engine().aioSuspend(list, timeout);
     }
 
-    /** {@code aio_cancel(fd, NULL)} on the default engine: cancels every operation queued on {@code fd}. */
+    /**
+     * {@code aio_cancel(fd, NULL)} on the default engine: cancels every operation queued on {@code fd}.
+     *
+     * @throws AioException {@link Errno#EBADF} if {@code fd} is not an open descriptor
+     */
     static AioCancelStat aioCancelAll(int fd) throws AioException {
         return AioEngine.defaultEngine().aioCancelAll(fd);
     }

@@ -2081,6 +2081,43 @@ public abstract class AioEngineContract {
     }
 
 
+    /**
+     * POSIX {@code aio_cancel}: EBADF when {@code fildes} is not a valid descriptor. glibc checks
+     * it first, with {@code fcntl}, before it looks for any request; every engine answers alike,
+     * for a descriptor never opened as for a negative one.
+     */
+    @Test
+    void aioCancelAllOnADescriptorThatIsNotOpenIsEbadf() throws Exception {
+        int unused = unusedFd();
+        for (int fd : new int[] {unused, -1, Integer.MIN_VALUE}) {
+            AioException e = assertAioException(Errno.EBADF, () -> engine().aioCancelAll(fd));
+            assertTrue(String.valueOf(e.getMessage()).contains("aio_cancel"), () -> "names the call: " + e);
+        }
+        assertAioException(Errno.EBADF, () -> Aio.aioCancelAll(unused));
+    }
+
+    /**
+     * {@code aio_cancel(fd, aiocb)} with a descriptor that is not open is EBADF too, as glibc
+     * answers whatever the block's state (it checks the descriptor before the block): for a block
+     * never submitted, and for one whose descriptor was closed after its operation completed.
+     */
+    @Test
+    void cancelOfABlockWhoseDescriptorIsNotOpenIsEbadf() throws Exception {
+        AioRead idle = newRead(unusedFd(), 0, 4);
+        assertAioException(Errno.EBADF, idle::cancel);
+        assertFalse(idle.inProgress(), "a refused cancel changes nothing");
+
+        AioFile f = tempfileWith(INITIAL);
+        AioRead done = newRead(f.fd(), 2, 4);
+        done.submit();
+        assertEquals(Errno.SUCCESS, poll(done));
+        f.close();
+        assertAioException(Errno.EBADF, done::cancel);
+        assertTrue(done.inProgress(), "the completed operation still waits for aioReturn");
+        assertEquals(4, done.aioReturn());
+        assertEquals("cdef", str(done.buffer()));
+    }
+
     // ------------------------------------------------------------------------------------------
     // (c) Notification
     // ------------------------------------------------------------------------------------------

@@ -100,10 +100,11 @@ public abstract class AioEngineContract {
     }
 
     /**
-     * How many operations on one descriptor the engine may run at once, each blocked in its own
-     * system call: 1 for glibc (one worker per descriptor), the pool size for a thread pool. The
-     * cancel tests first occupy that many with reads of an empty pipe, so that the next one is
-     * really queued, which every engine must then cancel.
+     * How many reads of one pipe the engine may run at once, each blocked in its own system call:
+     * 1 for an engine that keeps call order on descriptors without offsets, as POSIX asks (glibc
+     * and the threads engine run them one after another). The cancel tests first occupy that many
+     * with reads of an empty pipe, so that the next one is really queued, which every engine must
+     * then cancel.
      */
     protected int parallelOperationsPerDescriptor() {
         return 1;
@@ -146,7 +147,7 @@ public abstract class AioEngineContract {
         }
     }
 
-    private interface Step {
+    interface Step {
         void run() throws Exception;
     }
 
@@ -2116,6 +2117,142 @@ public abstract class AioEngineContract {
         assertTrue(done.inProgress(), "the completed operation still waits for aioReturn");
         assertEquals(4, done.aioReturn());
         assertEquals("cdef", str(done.buffer()));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // (c) Call order where POSIX requires it
+    // ------------------------------------------------------------------------------------------
+
+    /** Rounds of the order tests: an engine that runs them side by side swaps two within a few. */
+    static final int ORDER_ROUNDS = 200;
+    /** Operations per round of the order tests, all submitted before any is waited for. */
+    static final int ORDER_BURST = 4;
+
+    /** A seed for a randomized test, printed with how to repeat the run. */
+    long seed(String test) {
+        long seed = Long.getLong("jaio.test.seed", System.nanoTime());
+        System.out.println(getClass().getSimpleName() + "." + test + " seed=" + seed + " (rerun with -Djaio.test.seed="
+                + seed + ")");
+        return seed;
+    }
+
+    /**
+     * POSIX {@code aio_write}: "If O_APPEND is set for the file descriptor, write operations
+     * append to the file in the same order as the calls were made." Each round submits a burst
+     * of records of random lengths (offset 0, which O_APPEND overrides) before waiting for any;
+     * the file must hold every record in call order.
+     */
+    @Test
+    void appendWritesLandInCallOrder() throws Exception {
+        long seed = seed("appendWritesLandInCallOrder");
+        Random rnd = new Random(seed);
+        Path path = tempDir().resolve("log");
+        paths.add(path);
+        StringBuilder expected = new StringBuilder();
+        try (AioFile f = AioFile.open(path, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND)) {
+            List<AioWrite> burst = new ArrayList<>();
+            for (int i = 0; i < ORDER_BURST; i++) {
+                burst.add(newWrite(f.fd(), 0, "-"));
+            }
+            for (int round = 0; round < ORDER_ROUNDS; round++) {
+                for (int i = 0; i < ORDER_BURST; i++) {
+                    String record = round + "." + i + ":" + "x".repeat(rnd.nextInt(1, 200)) + "\n";
+                    expected.append(record);
+                    AioWrite w = burst.get(i);
+                    w.setBuffer(segment(record));
+                    w.submit();
+                }
+                suspendUntilAllDone(burst);
+                for (AioWrite w : burst) {
+                    assertEquals(w.nbytes(), w.aioReturn());
+                }
+            }
+        }
+        assertSameRecords(expected.toString(), Files.readString(path, ISO_8859_1), seed);
+    }
+
+    /** Compares two texts of newline-ended records and names the first record out of place. */
+    static void assertSameRecords(String expected, String actual, long seed) {
+        if (expected.equals(actual)) {
+            return;
+        }
+        String[] want = expected.split("\n");
+        String[] got = actual.split("\n");
+        for (int i = 0; i < Math.min(want.length, got.length); i++) {
+            if (!want[i].equals(got[i])) {
+                fail("seed " + seed + ": record " + i + " is " + prefix(got[i]) + ", expected " + prefix(want[i])
+                        + ": operations ran out of call order");
+            }
+        }
+        fail("seed " + seed + ": " + got.length + " records, expected " + want.length);
+    }
+
+    private static String prefix(String record) {
+        int colon = record.indexOf(':');
+        return colon < 0 ? record : record.substring(0, colon);
+    }
+
+    /**
+     * POSIX: on a descriptor without offsets (a FIFO, here a pipe) operations happen in call
+     * order. Each round submits a burst of writes of one record each, then reads the pipe:
+     * the records must come out in call order.
+     */
+    @Test
+    void pipeWritesStayInCallOrder() throws Exception {
+        long seed = seed("pipeWritesStayInCallOrder");
+        Random rnd = new Random(seed);
+        Pipe p = pipe();
+        List<AioWrite> burst = new ArrayList<>();
+        for (int i = 0; i < ORDER_BURST; i++) {
+            burst.add(newWrite(p.writeFd(), 0, "-"));
+        }
+        for (int round = 0; round < ORDER_ROUNDS; round++) {
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < ORDER_BURST; i++) {
+                String record = round + "." + i + ":" + "x".repeat(rnd.nextInt(1, 64)) + "\n";
+                expected.append(record);
+                AioWrite w = burst.get(i);
+                w.setBuffer(segment(record));
+                w.submit();
+            }
+            suspendUntilAllDone(burst);
+            for (AioWrite w : burst) {
+                assertEquals(w.nbytes(), w.aioReturn());
+            }
+            assertSameRecords(expected.toString(), new String(p.read(expected.length()), ISO_8859_1), seed);
+        }
+    }
+
+    /**
+     * The reading side of the same rule: a burst of reads waits on an empty pipe, then one write
+     * feeds all of them at once; the first read submitted must get the first bytes, and so on.
+     */
+    @Test
+    void pipeReadsStayInCallOrder() throws Exception {
+        long seed = seed("pipeReadsStayInCallOrder");
+        Random rnd = new Random(seed);
+        Pipe p = pipe();
+        int size = 8;
+        List<AioRead> burst = new ArrayList<>();
+        for (int i = 0; i < ORDER_BURST; i++) {
+            burst.add(newRead(p.readFd(), 0, size));
+        }
+        for (int round = 0; round < ORDER_ROUNDS; round++) {
+            StringBuilder feed = new StringBuilder();
+            for (AioRead r : burst) {
+                r.submit();
+                feed.append(String.format(Locale.ROOT, "%0" + size + "d", rnd.nextInt(100_000_000)));
+            }
+            p.write(feed.toString().getBytes(ISO_8859_1));
+            suspendUntilAllDone(burst);
+            StringBuilder got = new StringBuilder();
+            for (AioRead r : burst) {
+                assertEquals(size, r.aioReturn());
+                got.append(str(r.buffer()));
+            }
+            assertEquals(feed.toString(), got.toString(), () -> "seed " + seed + ": reads ran out of call order");
+        }
     }
 
     // ------------------------------------------------------------------------------------------

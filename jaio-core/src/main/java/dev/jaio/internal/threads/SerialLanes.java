@@ -31,27 +31,38 @@ final class SerialLanes {
 
     private final ConcurrentHashMap<Integer, ArrayDeque<Waiting>> lanes = new ConcurrentHashMap<>();
 
+    /** Answers of {@link #ask}: the operation may run beside others, or must keep call order. */
+    static final int PARALLEL = 0, IN_CALL_ORDER = 1;
+
     /**
-     * Whether {@code op} must keep call order, asked of the descriptor at every submission: one
-     * {@code lseek} for a read, an {@code fcntl} and at most one {@code lseek} for a write or
-     * fsync. Not cached per descriptor number, because the number may be closed and reused for
-     * another file between two submissions, and {@code fcntl(F_SETFL)} may set or clear
-     * O_APPEND at any time; two cheap system calls that never block cost little beside the hand
-     * over to a worker. A descriptor that is not open is not ordered: its operation fails on its
-     * own with EBADF.
+     * Whether {@code op} must keep call order, asked of the kernel: one {@code lseek} for a read,
+     * an {@code fcntl} and at most one {@code lseek} for a write or fsync. {@link #PARALLEL},
+     * {@link #IN_CALL_ORDER}, or {@code -errno} when the descriptor could not be asked (it is not
+     * open: the operation then fails on its own with EBADF, and runs as {@link #PARALLEL}).
+     *
+     * <p>A block asks once and keeps the answer ({@link ThreadsOperation#inCallOrder()}): its
+     * descriptor and its kind never change, and on a virtual machine a system call may cost as
+     * much as the read itself (on the 2-CPU test VM, {@code getpid} and {@code lseek} took about as
+     * long as a 4 KiB page-cache {@code pread}, 2 µs), so a block reused for reads of a regular
+     * file makes none. The answer is not kept per descriptor number, since a number may be closed and
+     * reused for another file between the submissions of two blocks; for one block that cannot
+     * happen without breaking jaio's rule that a block must not outlive its descriptor (see
+     * {@code AioFile}). {@code O_APPEND} set or cleared with {@code fcntl(F_SETFL)} after a
+     * block's first submission is not seen by that block: make new blocks after such a change.
      */
-    static boolean inCallOrder(ThreadsOperation op) {
+    static int ask(ThreadsOperation op) {
         int fd = op.fd();
         if (op.kind() != OpKind.READ && op.kind() != OpKind.READV) {
             int flags = Descriptors.statusFlags(fd);
             if (flags < 0) {
-                return false;
+                return flags;
             }
             if ((flags & Libc.O_APPEND) != 0) {
-                return true;
+                return IN_CALL_ORDER;
             }
         }
-        return Descriptors.seekable(fd) == 0;
+        int seekable = Descriptors.seekable(fd);
+        return seekable < 0 ? seekable : seekable == 1 ? PARALLEL : IN_CALL_ORDER;
     }
 
     /**

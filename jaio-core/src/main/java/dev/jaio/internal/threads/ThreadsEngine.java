@@ -24,8 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Call order.</b> Where POSIX wants operations carried out in the order of the calls, on
  * a descriptor without offsets (pipe, FIFO, socket, terminal) and for the writes of an
  * {@code O_APPEND} descriptor, they run one after another in submission order: each waits in its
- * descriptor's lane ({@link SerialLanes}) until the one before it ended. Which descriptors need
- * it is asked of the kernel at each submission.
+ * descriptor's lane ({@link SerialLanes}) until the one before it ended. Which operations need
+ * it is asked of the kernel once per block.
  *
  * <p><b>Sizes.</b> Workers: {@link AioEngineOptions#threads()}, default
  * {@code max(16, 4 * cores)}: page-cache reads are CPU work and need about one thread per core,
@@ -92,7 +92,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
      * interrupt stays set).
      */
     int enqueue(ThreadsOperation op, Object list) {
-        boolean inCallOrder = SerialLanes.inCallOrder(op);
+        boolean inCallOrder = op.inCallOrder();
         long sequence = this.sequence.incrementAndGet();
         op.queued(sequence);
         joinList(list, op);

@@ -2225,6 +2225,40 @@ public abstract class AioEngineContract {
     }
 
     /**
+     * The same with a pipe that is full when the writes are submitted, so that every one of them
+     * has to wait for room: emptied, the pipe must still receive them in call order.
+     */
+    @Test
+    void writesToAFullPipeStayInCallOrder() throws Exception {
+        long seed = seed("writesToAFullPipeStayInCallOrder");
+        Random rnd = new Random(seed);
+        Pipe p = pipe();
+        int capacity = p.capacity();
+        byte[] filler = new byte[capacity];
+        List<AioWrite> burst = new ArrayList<>();
+        for (int i = 0; i < ORDER_BURST; i++) {
+            burst.add(newWrite(p.writeFd(), 0, "-"));
+        }
+        for (int round = 0; round < ORDER_ROUNDS / 4; round++) {
+            p.write(filler);
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < ORDER_BURST; i++) {
+                String record = round + "." + i + ":" + "x".repeat(rnd.nextInt(1, 64)) + "\n";
+                expected.append(record);
+                AioWrite w = burst.get(i);
+                w.setBuffer(segment(record));
+                w.submit();
+            }
+            p.read(capacity);
+            suspendUntilAllDone(burst);
+            for (AioWrite w : burst) {
+                assertEquals(w.nbytes(), w.aioReturn());
+            }
+            assertSameRecords(expected.toString(), new String(p.read(expected.length()), ISO_8859_1), seed);
+        }
+    }
+
+    /**
      * The reading side of the same rule: a burst of reads waits on an empty pipe, then one write
      * feeds all of them at once; the first read submitted must get the first bytes, and so on.
      */

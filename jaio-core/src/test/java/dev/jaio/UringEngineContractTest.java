@@ -97,4 +97,16 @@ class UringEngineContractTest extends AioEngineContract {
     void pipeReadsStayInCallOrder() throws Exception {
         super.pipeReadsStayInCallOrder();
     }
+
+    /**
+     * Known bug, as {@link #pipeReadsStayInCallOrder()}: writes submitted while the pipe is full
+     * wait in the kernel and were seen to land out of call order in every round once the pipe was
+     * emptied. Tagged {@code known-bug} until the io_uring engine keeps the order.
+     */
+    @Test
+    @Tag("known-bug")
+    @Override
+    void writesToAFullPipeStayInCallOrder() throws Exception {
+        super.writesToAFullPipeStayInCallOrder();
+    }
 }

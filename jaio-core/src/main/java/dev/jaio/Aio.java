@@ -87,6 +87,8 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * waits for one of glibc's threads (as it does while all of them are busy); so do operations
      * on descriptors from 4096 up that have others behind them.
      *
+     * @throws AioException {@link Errno#EBADF} if the block's descriptor is not open (checked
+     *         first, whatever the block's state, as glibc does)
      * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_cancel.html">aio_cancel</a>
      */
     AioCancelStat cancel() throws AioException;
@@ -164,7 +166,11 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
         return engineOf(list).aioSuspend(list, timeout);
     }
 
-    /** {@code aio_cancel(fd, NULL)} on the default engine: cancels every operation queued on {@code fd}. */
+    /**
+     * {@code aio_cancel(fd, NULL)} on the default engine: cancels every operation queued on {@code fd}.
+     *
+     * @throws AioException {@link Errno#EBADF} if {@code fd} is not an open descriptor
+     */
     static AioCancelStat aioCancelAll(int fd) throws AioException {
         return AioEngine.defaultEngine().aioCancelAll(fd);
     }

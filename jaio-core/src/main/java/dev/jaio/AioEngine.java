@@ -36,7 +36,7 @@ public interface AioEngine extends AutoCloseable {
      * The process-wide engine, chosen once: the system property {@code dev.jaio.engine}
      * ({@code io_uring}, {@code posix} or {@code threads}) if set, else the first that works here
      * of io_uring, threads and posix (threads before posix: it is faster on the page cache and
-     * runs operations of one descriptor in parallel, where glibc's AIO runs them one at a time).
+     * runs operations of one regular file in parallel, where glibc's AIO runs them one at a time).
      * It never fails because io_uring is missing or forbidden: it falls back and logs why through
      * {@link System.Logger} (logger {@code dev.jaio}, level DEBUG). It cannot be closed.
      *

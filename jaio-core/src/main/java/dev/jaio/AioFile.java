@@ -41,9 +41,13 @@ public final class AioFile implements AutoCloseable {
     }
 
     /**
-     * Opens {@code path}. Supported options: {@link StandardOpenOption} READ, WRITE, CREATE,
-     * CREATE_NEW, TRUNCATE_EXISTING, DSYNC, SYNC, and {@link AioOpenOption#DIRECT}. Without READ
-     * or WRITE the file is opened for reading. New files get mode {@code 0666} less the umask.
+     * Opens {@code path}. Supported options: {@link StandardOpenOption} READ, WRITE, APPEND,
+     * CREATE, CREATE_NEW, TRUNCATE_EXISTING, DSYNC, SYNC, and {@link AioOpenOption#DIRECT} or the
+     * JDK's {@code com.sun.nio.file.ExtendedOpenOption.DIRECT} (both {@code O_DIRECT}). Without
+     * READ, WRITE or APPEND the file is opened for reading. As in {@code java.nio}, APPEND
+     * ({@code O_APPEND}) opens for writing and refuses READ and TRUNCATE_EXISTING; every write
+     * then lands at the end of the file, whatever its offset, and POSIX wants such writes kept in
+     * call order (the posix and threads engines do). New files get mode {@code 0666} less the umask.
      *
      * @throws NoSuchFileException if it does not exist (and CREATE was not given)
      * @throws AccessDeniedException without permission
@@ -51,6 +55,7 @@ public final class AioFile implements AutoCloseable {
      * @throws FileSystemException for other refusals, with the C library's reason (such as
      *         {@code O_DIRECT} on a file system without it: "Invalid argument")
      * @throws UnsupportedOperationException for an option this method does not support
+     * @throws IllegalArgumentException for APPEND with READ or TRUNCATE_EXISTING
      */
     public static AioFile open(Path path, OpenOption... options) throws IOException {
         Objects.requireNonNull(path, "path");
@@ -127,7 +132,7 @@ public final class AioFile implements AutoCloseable {
     }
 
     private static int flags(OpenOption... options) {
-        boolean read = false, write = false;
+        boolean read = false, write = false, append = false;
         int flags = Libc.O_CLOEXEC;
         for (OpenOption o : options) {
             Objects.requireNonNull(o, "option");
@@ -145,12 +150,20 @@ public final class AioFile implements AutoCloseable {
                 flags |= Libc.O_DSYNC;
             } else if (o == StandardOpenOption.SYNC) {
                 flags |= Libc.O_SYNC;
-            } else if (o == AioOpenOption.DIRECT) {
+            } else if (o == StandardOpenOption.APPEND) {
+                append = true;
+                write = true;
+                flags |= Libc.O_APPEND;
+            } else if (o == AioOpenOption.DIRECT || isJdkDirect(o)) {
                 flags |= Libc.O_DIRECT;
             } else {
                 throw new UnsupportedOperationException("AioFile.open does not support " + o + ": use READ, WRITE,"
-                        + " CREATE, CREATE_NEW, TRUNCATE_EXISTING, DSYNC, SYNC or AioOpenOption.DIRECT");
+                        + " APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING, DSYNC, SYNC or AioOpenOption.DIRECT");
             }
+        }
+        if (append && (read || (flags & Libc.O_TRUNC) != 0)) {
+            throw new IllegalArgumentException("APPEND cannot be combined with " + (read ? "READ" : "TRUNCATE_EXISTING")
+                    + " (as in java.nio.file.Files.newByteChannel)");
         }
         if (write) {
             flags |= read ? Libc.O_RDWR : Libc.O_WRONLY;
@@ -162,6 +175,17 @@ public final class AioFile implements AutoCloseable {
             }
         }
         return flags;
+    }
+
+    /**
+     * Whether {@code o} is {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, the JDK's own
+     * spelling of O_DIRECT. Recognized by its class and constant name rather than by reference:
+     * the class lives in module {@code jdk.unsupported}, which jaio then does not have to require
+     * (a JDK image may leave that module out, and jaio has no other use for it).
+     */
+    private static boolean isJdkDirect(OpenOption o) {
+        return o instanceof Enum<?> e && e.name().equals("DIRECT")
+                && e.getDeclaringClass().getName().equals("com.sun.nio.file.ExtendedOpenOption");
     }
 
     private static IOException openFailure(Path path, int errno, boolean direct) {

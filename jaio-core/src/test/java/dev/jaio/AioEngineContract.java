@@ -100,10 +100,11 @@ public abstract class AioEngineContract {
     }
 
     /**
-     * How many operations on one descriptor the engine may run at once, each blocked in its own
-     * system call: 1 for glibc (one worker per descriptor), the pool size for a thread pool. The
-     * cancel tests first occupy that many with reads of an empty pipe, so that the next one is
-     * really queued, which every engine must then cancel.
+     * How many reads of one pipe the engine may run at once, each blocked in its own system call:
+     * 1 for an engine that keeps call order on descriptors without offsets, as POSIX asks (glibc
+     * and the threads engine run them one after another). The cancel tests first occupy that many
+     * with reads of an empty pipe, so that the next one is really queued, which every engine must
+     * then cancel.
      */
     protected int parallelOperationsPerDescriptor() {
         return 1;
@@ -146,7 +147,7 @@ public abstract class AioEngineContract {
         }
     }
 
-    private interface Step {
+    interface Step {
         void run() throws Exception;
     }
 
@@ -1072,6 +1073,64 @@ public abstract class AioEngineContract {
             assertEquals(0, f.size());
         }
     }
+
+    /**
+     * {@code StandardOpenOption.APPEND} opens with {@code O_APPEND}: every write lands at the end
+     * of the file, whatever its offset says (Linux applies O_APPEND to positional writes too).
+     */
+    @Test
+    void openWithAppendAppends() throws Exception {
+        Path path = tempDir().resolve("appended");
+        paths.add(path);
+        Files.writeString(path, INITIAL);
+        try (AioFile f = AioFile.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            assertTrue((fdFlags(f.fd()) & O_APPEND) != 0, "O_APPEND");
+            try (AioWrite w = new AioWrite(engine(), f.fd(), 0, segment("XYZ"), 0, SigevNotify.none())) {
+                Aio.lioListio(LioMode.LIO_WAIT, List.of(w), SigevNotify.none());
+                assertEquals(3, w.aioReturn());
+            }
+        }
+        assertEquals(INITIAL + "XYZ", Files.readString(path));
+        try (AioFile f = AioFile.open(path, StandardOpenOption.APPEND)) {
+            assertEquals(1, fdFlags(f.fd()) & 3, "APPEND alone opens for writing, as in java.nio (O_WRONLY)");
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> AioFile.open(path, StandardOpenOption.READ, StandardOpenOption.APPEND), "as java.nio");
+        assertThrows(IllegalArgumentException.class,
+                () -> AioFile.open(path, StandardOpenOption.APPEND, StandardOpenOption.TRUNCATE_EXISTING), "as java.nio");
+    }
+
+    /** {@code O_APPEND} in {@code <fcntl.h>} on Linux (x86_64 and aarch64 alike). */
+    static final int O_APPEND = 02000;
+
+    /**
+     * The JDK's own {@code com.sun.nio.file.ExtendedOpenOption.DIRECT} means O_DIRECT as
+     * {@link AioOpenOption#DIRECT} does. A file system without O_DIRECT (tmpfs) refuses both.
+     */
+    @Test
+    void openAcceptsTheJdksExtendedOpenOptionDirect() throws Exception {
+        Path path = tempDir().resolve("direct");
+        paths.add(path);
+        Files.write(path, new byte[4096]);
+        for (java.nio.file.OpenOption direct : List.<java.nio.file.OpenOption>of(
+                com.sun.nio.file.ExtendedOpenOption.DIRECT, AioOpenOption.DIRECT)) {
+            AioFile f;
+            try {
+                f = AioFile.open(path, StandardOpenOption.READ, direct);
+            } catch (NoSuchFileException | AccessDeniedException e) {
+                throw e;
+            } catch (java.nio.file.FileSystemException e) {
+                assumeTrue(false, "this file system refuses O_DIRECT: " + e.getMessage());
+                return;
+            }
+            try (f) {
+                assertTrue((fdFlags(f.fd()) & DIRECT_FLAG) != 0, () -> direct + " opened without O_DIRECT");
+            }
+        }
+    }
+
+    /** {@code O_DIRECT}: {@code 040000} on x86_64, {@code 0200000} on aarch64. */
+    static final int DIRECT_FLAG = System.getProperty("os.arch").equals("aarch64") ? 0200000 : 040000;
 
     // ------------------------------------------------------------------------------------------
     // (c) Plain POSIX semantics every engine must share
@@ -2591,6 +2650,214 @@ public abstract class AioEngineContract {
             assertEquals(2, canceled, "AIO_CANCELED means every operation was canceled");
         } else {
             assertTrue(canceled < 2, "AIO_NOTCANCELED means at least one was not canceled");
+        }
+    }
+
+
+    /**
+     * POSIX {@code aio_cancel}: EBADF when {@code fildes} is not a valid descriptor. glibc checks
+     * it first, with {@code fcntl}, before it looks for any request; every engine answers alike,
+     * for a descriptor never opened as for a negative one.
+     */
+    @Test
+    void aioCancelAllOnADescriptorThatIsNotOpenIsEbadf() throws Exception {
+        int unused = unusedFd();
+        for (int fd : new int[] {unused, -1, Integer.MIN_VALUE}) {
+            AioException e = assertAioException(Errno.EBADF, () -> engine().aioCancelAll(fd));
+            assertTrue(String.valueOf(e.getMessage()).contains("aio_cancel"), () -> "names the call: " + e);
+        }
+        assertAioException(Errno.EBADF, () -> Aio.aioCancelAll(unused));
+    }
+
+    /**
+     * {@code aio_cancel(fd, aiocb)} with a descriptor that is not open is EBADF too, as glibc
+     * answers whatever the block's state (it checks the descriptor before the block): for a block
+     * never submitted, and for one whose descriptor was closed after its operation completed.
+     */
+    @Test
+    void cancelOfABlockWhoseDescriptorIsNotOpenIsEbadf() throws Exception {
+        AioRead idle = newRead(unusedFd(), 0, 4);
+        assertAioException(Errno.EBADF, idle::cancel);
+        assertFalse(idle.inProgress(), "a refused cancel changes nothing");
+
+        AioFile f = tempfileWith(INITIAL);
+        AioRead done = newRead(f.fd(), 2, 4);
+        done.submit();
+        assertEquals(Errno.SUCCESS, poll(done));
+        f.close();
+        assertAioException(Errno.EBADF, done::cancel);
+        assertTrue(done.inProgress(), "the completed operation still waits for aioReturn");
+        assertEquals(4, done.aioReturn());
+        assertEquals("cdef", str(done.buffer()));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // (c) Call order where POSIX requires it
+    // ------------------------------------------------------------------------------------------
+
+    /** Rounds of the order tests: an engine that runs them side by side swaps two within a few. */
+    static final int ORDER_ROUNDS = 200;
+    /** Operations per round of the order tests, all submitted before any is waited for. */
+    static final int ORDER_BURST = 4;
+
+    /** A seed for a randomized test, printed with how to repeat the run. */
+    long seed(String test) {
+        long seed = Long.getLong("jaio.test.seed", System.nanoTime());
+        System.out.println(getClass().getSimpleName() + "." + test + " seed=" + seed + " (rerun with -Djaio.test.seed="
+                + seed + ")");
+        return seed;
+    }
+
+    /**
+     * POSIX {@code aio_write}: "If O_APPEND is set for the file descriptor, write operations
+     * append to the file in the same order as the calls were made." Each round submits a burst
+     * of records of random lengths (offset 0, which O_APPEND overrides) before waiting for any;
+     * the file must hold every record in call order.
+     */
+    @Test
+    void appendWritesLandInCallOrder() throws Exception {
+        long seed = seed("appendWritesLandInCallOrder");
+        Random rnd = new Random(seed);
+        Path path = tempDir().resolve("log");
+        paths.add(path);
+        StringBuilder expected = new StringBuilder();
+        try (AioFile f = AioFile.open(path, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND)) {
+            List<AioWrite> burst = new ArrayList<>();
+            for (int i = 0; i < ORDER_BURST; i++) {
+                burst.add(newWrite(f.fd(), 0, "-"));
+            }
+            for (int round = 0; round < ORDER_ROUNDS; round++) {
+                for (int i = 0; i < ORDER_BURST; i++) {
+                    String record = round + "." + i + ":" + "x".repeat(rnd.nextInt(1, 200)) + "\n";
+                    expected.append(record);
+                    AioWrite w = burst.get(i);
+                    w.setBuffer(segment(record));
+                    w.submit();
+                }
+                suspendUntilAllDone(burst);
+                for (AioWrite w : burst) {
+                    assertEquals(w.nbytes(), w.aioReturn());
+                }
+            }
+        }
+        assertSameRecords(expected.toString(), Files.readString(path, ISO_8859_1), seed);
+    }
+
+    /** Compares two texts of newline-ended records and names the first record out of place. */
+    static void assertSameRecords(String expected, String actual, long seed) {
+        if (expected.equals(actual)) {
+            return;
+        }
+        String[] want = expected.split("\n");
+        String[] got = actual.split("\n");
+        for (int i = 0; i < Math.min(want.length, got.length); i++) {
+            if (!want[i].equals(got[i])) {
+                fail("seed " + seed + ": record " + i + " is " + prefix(got[i]) + ", expected " + prefix(want[i])
+                        + ": operations ran out of call order");
+            }
+        }
+        fail("seed " + seed + ": " + got.length + " records, expected " + want.length);
+    }
+
+    private static String prefix(String record) {
+        int colon = record.indexOf(':');
+        return colon < 0 ? record : record.substring(0, colon);
+    }
+
+    /**
+     * POSIX: on a descriptor without offsets (a FIFO, here a pipe) operations happen in call
+     * order. Each round submits a burst of writes of one record each, then reads the pipe:
+     * the records must come out in call order.
+     */
+    @Test
+    void pipeWritesStayInCallOrder() throws Exception {
+        long seed = seed("pipeWritesStayInCallOrder");
+        Random rnd = new Random(seed);
+        Pipe p = pipe();
+        List<AioWrite> burst = new ArrayList<>();
+        for (int i = 0; i < ORDER_BURST; i++) {
+            burst.add(newWrite(p.writeFd(), 0, "-"));
+        }
+        for (int round = 0; round < ORDER_ROUNDS; round++) {
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < ORDER_BURST; i++) {
+                String record = round + "." + i + ":" + "x".repeat(rnd.nextInt(1, 64)) + "\n";
+                expected.append(record);
+                AioWrite w = burst.get(i);
+                w.setBuffer(segment(record));
+                w.submit();
+            }
+            suspendUntilAllDone(burst);
+            for (AioWrite w : burst) {
+                assertEquals(w.nbytes(), w.aioReturn());
+            }
+            assertSameRecords(expected.toString(), new String(p.read(expected.length()), ISO_8859_1), seed);
+        }
+    }
+
+    /**
+     * The same with a pipe that is full when the writes are submitted, so that every one of them
+     * has to wait for room: emptied, the pipe must still receive them in call order.
+     */
+    @Test
+    void writesToAFullPipeStayInCallOrder() throws Exception {
+        long seed = seed("writesToAFullPipeStayInCallOrder");
+        Random rnd = new Random(seed);
+        Pipe p = pipe();
+        int capacity = p.capacity();
+        byte[] filler = new byte[capacity];
+        List<AioWrite> burst = new ArrayList<>();
+        for (int i = 0; i < ORDER_BURST; i++) {
+            burst.add(newWrite(p.writeFd(), 0, "-"));
+        }
+        for (int round = 0; round < ORDER_ROUNDS / 4; round++) {
+            p.write(filler);
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < ORDER_BURST; i++) {
+                String record = round + "." + i + ":" + "x".repeat(rnd.nextInt(1, 64)) + "\n";
+                expected.append(record);
+                AioWrite w = burst.get(i);
+                w.setBuffer(segment(record));
+                w.submit();
+            }
+            p.read(capacity);
+            suspendUntilAllDone(burst);
+            for (AioWrite w : burst) {
+                assertEquals(w.nbytes(), w.aioReturn());
+            }
+            assertSameRecords(expected.toString(), new String(p.read(expected.length()), ISO_8859_1), seed);
+        }
+    }
+
+    /**
+     * The reading side of the same rule: a burst of reads waits on an empty pipe, then one write
+     * feeds all of them at once; the first read submitted must get the first bytes, and so on.
+     */
+    @Test
+    void pipeReadsStayInCallOrder() throws Exception {
+        long seed = seed("pipeReadsStayInCallOrder");
+        Random rnd = new Random(seed);
+        Pipe p = pipe();
+        int size = 8;
+        List<AioRead> burst = new ArrayList<>();
+        for (int i = 0; i < ORDER_BURST; i++) {
+            burst.add(newRead(p.readFd(), 0, size));
+        }
+        for (int round = 0; round < ORDER_ROUNDS; round++) {
+            StringBuilder feed = new StringBuilder();
+            for (AioRead r : burst) {
+                r.submit();
+                feed.append(String.format(Locale.ROOT, "%0" + size + "d", rnd.nextInt(100_000_000)));
+            }
+            p.write(feed.toString().getBytes(ISO_8859_1));
+            suspendUntilAllDone(burst);
+            StringBuilder got = new StringBuilder();
+            for (AioRead r : burst) {
+                assertEquals(size, r.aioReturn());
+                got.append(str(r.buffer()));
+            }
+            assertEquals(feed.toString(), got.toString(), () -> "seed " + seed + ": reads ran out of call order");
         }
     }
 

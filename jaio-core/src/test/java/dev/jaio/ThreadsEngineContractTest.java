@@ -1,21 +1,18 @@
 package dev.jaio;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jaio.contract.Pipe;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract on the "threads" engine, plus what only it promises: operations on one
- * descriptor run in parallel, so a later read completes while an earlier one still waits.
+ * The contract on the "threads" engine, plus what only it promises: operations of different
+ * descriptors run side by side, one per worker, while those of one pipe keep call order.
  */
 class ThreadsEngineContractTest extends AioEngineContract {
     private static AioEngine engine;
@@ -42,45 +39,73 @@ class ThreadsEngineContractTest extends AioEngineContract {
         return true;
     }
 
-    /** Reads of one descriptor run side by side, one per worker (the engine above has 8). */
-    @Override
-    protected int parallelOperationsPerDescriptor() {
-        return 8;
-    }
-
     @Test
     void isNamedThreads() {
         assertEquals("threads", engine().name());
     }
 
     /**
-     * Three reads of one empty pipe are all running at once, each in its own worker: none can be
-     * canceled ({@code AIO_NOTCANCELED}), because none is waiting in the queue. On glibc's posix
-     * engine the second and third would be queued behind the first on the descriptor's one thread
-     * and would be canceled. Feeding the pipe then completes all three.
+     * Two reads of one empty pipe and one read of another: the read of the second pipe completes
+     * as soon as that pipe is fed, though the first read of the first pipe still blocks a worker
+     * (different descriptors do not wait for each other). The second read of the first pipe
+     * waits behind the first, in its descriptor's lane, so it is still queued and is canceled,
+     * as glibc cancels a request queued behind a running one. Feeding the first pipe then
+     * completes its first read, unless that one had not reached a worker yet and was canceled too.
      */
     @Test
-    void operationsOnOneDescriptorRunInParallel() throws Exception {
-        Pipe pipe = pipe();
-        List<AioRead> reads = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            AioRead r = track(new AioRead(engine(), pipe.readFd(), 0, buffer(1), 0, SigevNotify.none()));
-            r.submit();
-            reads.add(r);
+    void readsOfOnePipeWaitInCallOrderWhileOtherDescriptorsGoOn() throws Exception {
+        Pipe first = pipe();
+        Pipe second = pipe();
+        AioRead blocked = track(new AioRead(engine(), first.readFd(), 0, buffer(1), 0, SigevNotify.none()));
+        AioRead behind = track(new AioRead(engine(), first.readFd(), 0, buffer(1), 0, SigevNotify.none()));
+        AioRead other = track(new AioRead(engine(), second.readFd(), 0, buffer(1), 0, SigevNotify.none()));
+        blocked.submit();
+        behind.submit();
+        other.submit();
+        second.write("o".getBytes(ISO_8859_1));
+        assertTrue(Aio.aioSuspend(List.of(other), PATIENCE), "the other pipe's read waited for the first pipe");
+        assertEquals(1, other.aioReturn());
+        assertEquals("o", str(other.buffer()));
+
+        assertEquals(AioCancelStat.AIO_CANCELED, behind.cancel(), "a read waiting behind another of its pipe");
+        assertAioException(Errno.ECANCELED, behind::aioReturn);
+        AioCancelStat stat = blocked.cancel();
+        first.write("x".getBytes(ISO_8859_1));
+        assertTrue(Aio.aioSuspend(List.of(blocked), PATIENCE));
+        if (stat == AioCancelStat.AIO_CANCELED) {
+            assertAioException(Errno.ECANCELED, blocked::aioReturn);
+        } else {
+            assertEquals(AioCancelStat.AIO_NOTCANCELED, stat);
+            assertEquals(1, blocked.aioReturn());
+            assertEquals("x", str(blocked.buffer()));
         }
-        Thread.sleep(200);
-        for (AioRead r : reads) {
-            assertEquals(AioCancelStat.AIO_NOTCANCELED, r.cancel(), "every read runs in its own worker");
-            assertEquals(Errno.EINPROGRESS, r.error());
-        }
-        pipe.write("xyz".getBytes(ISO_8859_1));
+        assertEquals(".", str(behind.buffer()), "the canceled read read nothing");
+    }
+
+    /**
+     * A read canceled while it waited in its pipe's lane, returned and submitted again, takes its
+     * new place at the end of the lane: its old place, still in the lane, must not start the new
+     * submission ahead of a read submitted in between.
+     */
+    @Test
+    void aReadCanceledInItsLaneAndSubmittedAgainGoesToTheEnd() throws Exception {
+        Pipe p = pipe();
+        AioRead first = newRead(p.readFd(), 0, 1);
+        AioRead again = newRead(p.readFd(), 0, 1);
+        AioRead between = newRead(p.readFd(), 0, 1);
+        first.submit();
+        again.submit();
+        assertEquals(AioCancelStat.AIO_CANCELED, again.cancel());
+        assertAioException(Errno.ECANCELED, again::aioReturn);
+        between.submit();
+        again.submit();
+        p.write("abc".getBytes(ISO_8859_1));
+        suspendUntilAllDone(List.of(first, between, again));
         StringBuilder got = new StringBuilder();
-        for (AioRead r : reads) {
-            assertTrue(Aio.aioSuspend(List.of(r), Duration.ofSeconds(10)));
+        for (AioRead r : List.of(first, between, again)) {
             assertEquals(1, r.aioReturn());
-            got.append((char) r.buffer().get(JAVA_BYTE, 0));
+            got.append(str(r.buffer()));
         }
-        assertEquals("xyz", got.chars().sorted().collect(StringBuilder::new, StringBuilder::appendCodePoint,
-                StringBuilder::append).toString());
+        assertEquals("abc", got.toString(), "call order of the submissions");
     }
 }

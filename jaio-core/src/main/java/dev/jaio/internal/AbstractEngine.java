@@ -8,6 +8,7 @@ import dev.jaio.AioFsyncMode;
 import dev.jaio.Errno;
 import dev.jaio.LioMode;
 import dev.jaio.SigevNotify;
+import dev.jaio.internal.ffi.Descriptors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -494,12 +495,21 @@ public abstract class AbstractEngine implements AioEngine {
 
     // ---------------------------------------------------------------- cancel
 
+    /**
+     * {@code aio_cancel(fd, NULL)}. A descriptor that is not open is {@code EBADF} on every engine,
+     * checked here first, as glibc's {@code aio_cancel} does with {@code fcntl} before it looks
+     * for requests: the io_uring and threads engines would otherwise find nothing queued on it
+     * and answer {@code AIO_ALLDONE}.
+     */
     @Override
     public final AioCancelStat aioCancelAll(int fd) throws AioException {
         int r;
         enter();
         try {
-            r = cancelAllNative(fd);
+            r = Descriptors.checkOpen(fd);
+            if (r == 0) {
+                r = cancelAllNative(fd);
+            }
         } finally {
             exit();
         }

@@ -5,6 +5,7 @@ import dev.jaio.AioException;
 import dev.jaio.AioFsyncMode;
 import dev.jaio.Errno;
 import dev.jaio.SigevNotify;
+import dev.jaio.internal.ffi.Descriptors;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -295,19 +296,26 @@ public abstract class Operation {
         return r;
     }
 
-    /** {@code aio_cancel(fd, this)}: see {@code Aio.cancel()}. */
+    /**
+     * {@code aio_cancel(fd, this)}: see {@code Aio.cancel()}. Like glibc, it first checks that the
+     * block's descriptor is open ({@code EBADF} if not, whatever the block's state), so that every
+     * engine answers a cancel on a closed descriptor as the posix engine does.
+     */
     public final AioCancelStat cancel() throws AioException {
         int p = phase;
         if (p == CLOSED) {
             throw closed();
         }
-        if (p == IDLE || poll() != PENDING) {
-            return AioCancelStat.AIO_ALLDONE;
-        }
         int r;
         engine.enter();
         try {
-            r = cancelNative();
+            r = Descriptors.checkOpen(fd);
+            if (r == 0) {
+                if (p == IDLE || poll() != PENDING) {
+                    return AioCancelStat.AIO_ALLDONE;
+                }
+                r = cancelNative();
+            }
         } finally {
             engine.exit();
         }

@@ -525,11 +525,15 @@ class InFlightFaultsTest {
      */
     @org.junit.jupiter.api.Test
     void submitHeldBackByAFullQueueInterrupted() throws Exception {
+        // One pipe per read: reads of one pipe keep call order, so all but the first would wait
+        // in the pipe's lane instead of filling the queue.
         try (AioEngine engine = EngineUnderTest.open("threads",
                 dev.jaio.AioEngineOptions.defaults().withThreads(1).withQueueBound(2));
-                Arena arena = Arena.ofShared(); Pipe pipe = Pipe.open()) {
+                Arena arena = Arena.ofShared(); Pipe p0 = Pipe.open(); Pipe p1 = Pipe.open(); Pipe p2 = Pipe.open();
+                Pipe p3 = Pipe.open()) {
+            List<Pipe> pipes = List.of(p0, p1, p2, p3);
             List<AioRead> reads = new ArrayList<>();
-            for (int i = 0; i < 4; i++) {
+            for (Pipe pipe : pipes) {
                 reads.add(new AioRead(engine, pipe.readFd(), 0, arena.allocate(1), 0, SigevNotify.none()));
             }
             for (int i = 0; i < 3; i++) {
@@ -546,7 +550,7 @@ class InFlightFaultsTest {
             assertTrue(o.interruptedAfter);
             assertFalse(held.inProgress());
             assertEquals(Errno.EAGAIN, held.error());
-            pipe.closeWriteEnd();
+            pipes.forEach(Pipe::closeWriteEnd);
             Waits.untilComplete(reads.subList(0, 3));
             for (AioRead r : reads.subList(0, 3)) {
                 assertEquals(0, r.aioReturn());
@@ -555,6 +559,57 @@ class InFlightFaultsTest {
             Waits.untilComplete(List.of(held));
             assertEquals(0, held.aioReturn());
             reads.forEach(AioRead::close);
+        }
+    }
+
+    /**
+     * The same back-pressure on a descriptor that keeps call order: the held-back read heads its
+     * pipe's lane and another read of that pipe waits behind it. Interrupted, the held-back one
+     * gets {@code EAGAIN} at once, and the read behind it is queued in its place (it would
+     * otherwise wait in the lane for ever): it completes once the worker is free.
+     */
+    @org.junit.jupiter.api.Test
+    void laneHeadHeldBackByAFullQueueInterruptedHandsOn() throws Exception {
+        try (AioEngine engine = EngineUnderTest.open("threads",
+                dev.jaio.AioEngineOptions.defaults().withThreads(1).withQueueBound(1));
+                Arena arena = Arena.ofShared(); Pipe blocking = Pipe.open(); Pipe filling = Pipe.open();
+                Pipe laned = Pipe.open()) {
+            AioRead blocker = new AioRead(engine, blocking.readFd(), 0, arena.allocate(1), 0, SigevNotify.none());
+            AioRead filler = new AioRead(engine, filling.readFd(), 0, arena.allocate(1), 0, SigevNotify.none());
+            AioRead held = new AioRead(engine, laned.readFd(), 0, arena.allocate(1), 0, SigevNotify.none());
+            AioRead behind = new AioRead(engine, laned.readFd(), 0, arena.allocate(1), 0, SigevNotify.none());
+            blocker.submit();
+            Thread.sleep(50); // the only worker takes it and blocks
+            filler.submit(); // the queue (bound 1) is full
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread submitter = Thread.ofPlatform().name("held-lane-head").start(() -> {
+                try {
+                    held.submit();
+                } catch (Throwable e) {
+                    thrown.set(e);
+                }
+            });
+            long deadline = System.nanoTime() + Waits.PATIENCE.toNanos();
+            while (submitter.getState() != Thread.State.WAITING) { // waits for room, heading its lane
+                assertTrue(System.nanoTime() < deadline, "the submitter never waited for room");
+                Thread.onSpinWait();
+            }
+            behind.submit(); // waits in the lane behind held: returns at once
+            submitter.interrupt();
+            Waits.join(submitter, Waits.PATIENCE, "the interrupted submitter");
+            AioException e = assertInstanceOf(AioException.class, thrown.get(), "submit held back, interrupted");
+            assertEquals(Errno.EAGAIN, e.errno());
+            assertFalse(held.inProgress());
+            assertTrue(behind.inProgress());
+            laned.write(new byte[] {'b'});
+            blocking.write(new byte[] {'x'});
+            filling.write(new byte[] {'f'});
+            Waits.untilComplete(List.of(blocker, filler, behind));
+            assertEquals(1, behind.aioReturn());
+            assertEquals('b', behind.buffer().get(JAVA_BYTE, 0));
+            assertEquals(1, blocker.aioReturn());
+            assertEquals(1, filler.aioReturn());
+            List.of(blocker, filler, held, behind).forEach(AioRead::close);
         }
     }
 

@@ -19,7 +19,7 @@ import java.lang.invoke.MethodHandle;
 public final class Libc {
     /** {@code <fcntl.h>} open flags, Linux generic values (x86_64 and aarch64 agree on these). */
     public static final int O_RDONLY = 0, O_WRONLY = 01, O_RDWR = 02, O_CREAT = 0100, O_EXCL = 0200,
-            O_TRUNC = 01000, O_DSYNC = 010000, O_SYNC = 04010000, O_CLOEXEC = 02000000;
+            O_TRUNC = 01000, O_APPEND = 02000, O_DSYNC = 010000, O_SYNC = 04010000, O_CLOEXEC = 02000000;
 
     /**
      * {@code O_DIRECT}: one of the few flags whose value differs between Linux architectures

@@ -17,9 +17,15 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The engine "threads": {@code pread}/{@code pwrite}/{@code preadv}/{@code pwritev}/
  * {@code fsync}/{@code fdatasync} downcalls run by a fixed pool of Java platform threads, which
- * take operations from one bounded FIFO queue. Unlike glibc's AIO, operations on one descriptor
- * run in parallel, one per worker, so a device with a deep queue (an SSD, O_DIRECT) sees the
- * depth the application asks for.
+ * take operations from one bounded FIFO queue. Unlike glibc's AIO, operations on one regular
+ * file (or block device) at explicit offsets run in parallel, one per worker, so a device with a
+ * deep queue (an SSD, O_DIRECT) sees the depth the application asks for.
+ *
+ * <p><b>Call order.</b> Where POSIX wants operations carried out in the order of the calls, on
+ * a descriptor without offsets (pipe, FIFO, socket, terminal) and for the writes of an
+ * {@code O_APPEND} descriptor, they run one after another in submission order: each waits in its
+ * descriptor's lane ({@link SerialLanes}) until the one before it ended. Which operations need
+ * it is asked of the kernel once per block.
  *
  * <p><b>Sizes.</b> Workers: {@link AioEngineOptions#threads()}, default
  * {@code max(16, 4 * cores)}: page-cache reads are CPU work and need about one thread per core,
@@ -33,8 +39,8 @@ import java.util.concurrent.locks.LockSupport;
  * the fsync then waits until the writes of its descriptor that are still running on other
  * workers (and were queued before it) finish, and only then calls {@code fsync}.
  *
- * <p><b>Cancel.</b> An operation still in the queue is canceled ({@code ECANCELED}, notified at
- * once); one a worker runs is not ({@code AIO_NOTCANCELED}).
+ * <p><b>Cancel.</b> An operation still in the queue, or waiting in its lane, is canceled
+ * ({@code ECANCELED}, notified at once); one a worker runs is not ({@code AIO_NOTCANCELED}).
  *
  * <p>Thread-safe.
  */
@@ -42,6 +48,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
     private static final int DEFAULT_QUEUE_BOUND = 1024;
 
     private final WorkQueue queue;
+    private final SerialLanes lanes = new SerialLanes();
     private final Thread[] workers;
     /** What each worker runs now (null when idle), for fsync ordering and aio_cancel(fd, NULL). */
     private final AtomicReferenceArray<ThreadsOperation> running;
@@ -79,20 +86,41 @@ public final class ThreadsEngine extends JavaCompletingEngine {
     }
 
     /**
-     * Queues {@code op}, waiting while the queue is full. 0, or {@code -EAGAIN} if the submitter
-     * was interrupted while it waited (the operation is not queued; the interrupt stays set).
+     * Queues {@code op}, waiting while the queue is full; an operation that must keep call order
+     * waits in its descriptor's lane instead when an earlier one is there. 0, or {@code -EAGAIN}
+     * if the submitter was interrupted while it waited (the operation is not queued; the
+     * interrupt stays set).
      */
     int enqueue(ThreadsOperation op, Object list) {
-        op.queued(sequence.incrementAndGet());
+        boolean inCallOrder = op.inCallOrder();
+        long sequence = this.sequence.incrementAndGet();
+        op.queued(sequence);
         joinList(list, op);
+        if (inCallOrder && !lanes.enter(op, sequence)) {
+            return 0;
+        }
         try {
-            queue.put(op);
+            queue.put(op, WorkQueue.entry(sequence, inCallOrder));
             return 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            if (inCallOrder) {
+                handOn(op.fd());
+            }
             leaveList(list, op);
             op.finished();
             return -Errno.EAGAIN.code();
+        }
+    }
+
+    /**
+     * A submitter that made its operation the head of a lane could not queue it: the lane's next
+     * operation becomes the head and is queued in its place, without waiting for room.
+     */
+    private void handOn(int fd) {
+        SerialLanes.Waiting next = lanes.next(fd);
+        if (next != null) {
+            queue.handOn(next.op(), WorkQueue.entry(next.sequence(), true));
         }
     }
 
@@ -128,6 +156,11 @@ public final class ThreadsEngine extends JavaCompletingEngine {
             }
         });
         canceled = outcome[0] == 1;
+        for (SerialLanes.Waiting w : lanes.removeWaiting(fd)) {
+            if (w.op().cancelQueued(w.sequence())) {
+                canceled = true;
+            }
+        }
         for (int i = 0; i < running.length(); i++) {
             ThreadsOperation op = running.get(i);
             if (op != null && op.fd() == fd && op.isRunning()) {
@@ -138,10 +171,11 @@ public final class ThreadsEngine extends JavaCompletingEngine {
     }
 
     private void work(int index) {
+        long[] entry = new long[1];
         while (true) {
             ThreadsOperation op;
             try {
-                op = queue.take();
+                op = queue.take(entry);
             } catch (InterruptedException e) {
                 if (stopping) {
                     return;
@@ -151,24 +185,46 @@ public final class ThreadsEngine extends JavaCompletingEngine {
             if (op == null) {
                 return;
             }
-            if (!op.startRunning()) {
+            long sequence = WorkQueue.sequence(entry[0]);
+            if (!WorkQueue.laneHead(entry[0])) {
+                if (op.startRunning(sequence)) {
+                    run(op, index);
+                }
                 continue;
             }
-            running.set(index, op);
-            long r;
-            try {
-                if (op.kind() == OpKind.FSYNC) {
-                    awaitEarlierWrites(op, index);
+            // A lane's head: run it (unless it was canceled), then every operation the lane
+            // holds, one after another, in submission order, until the lane is empty.
+            int fd = op.fd();
+            while (true) {
+                if (op.startRunning(sequence)) {
+                    run(op, index);
                 }
-                r = op.perform();
-            } catch (RuntimeException | Error e) {
-                dev.jaio.internal.Callbacks.report(e);
-                r = -Errno.EIO.code();
+                SerialLanes.Waiting next = lanes.next(fd);
+                if (next == null) {
+                    break;
+                }
+                op = next.op();
+                sequence = next.sequence();
             }
-            running.set(index, null);
-            op.finished();
-            completed(op, r);
         }
+    }
+
+    /** Runs {@code op} (already marked running) on worker {@code index} and completes it. */
+    private void run(ThreadsOperation op, int index) {
+        running.set(index, op);
+        long r;
+        try {
+            if (op.kind() == OpKind.FSYNC) {
+                awaitEarlierWrites(op, index);
+            }
+            r = op.perform();
+        } catch (RuntimeException | Error e) {
+            dev.jaio.internal.Callbacks.report(e);
+            r = -Errno.EIO.code();
+        }
+        running.set(index, null);
+        op.finished();
+        completed(op, r);
     }
 
     /** POSIX fsync ordering: wait for this fd's writes queued before {@code fsync} that still run. */
@@ -180,7 +236,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
             while (true) {
                 ThreadsOperation other = running.get(i);
                 if (other == null || other.fd() != fsync.fd() || !other.writesData()
-                        || other.sequence > fsync.sequence || !other.isRunning()) {
+                        || other.sequence() > fsync.sequence() || !other.isRunning()) {
                     break;
                 }
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(20));

@@ -14,44 +14,82 @@ import java.lang.invoke.VarHandle;
 /**
  * A control block of the threads engine. Its only native state is the iovec array of a vectored
  * operation (allocated once, refilled at each submission). The queue state decides what a cancel
- * can do: an operation still {@link #QUEUED} is canceled, one {@link #RUNNING} in a worker is not.
+ * can do: an operation still {@link #QUEUED} (in the work queue or waiting in its descriptor's
+ * lane) is canceled, one {@link #RUNNING} in a worker is not.
+ *
+ * <p>The state is kept together with the submission's sequence number in one {@code ticket}
+ * ({@code sequence << 2 | state}), changed by compare-and-set: an entry left behind in the work
+ * queue or a lane by a canceled submission names its sequence, and can then never start the
+ * block's next submission out of its place.
  */
 final class ThreadsOperation extends Operation {
     static final int IDLE = 0, QUEUED = 1, RUNNING = 2, DONE = 3;
-    private static final VarHandle STATE;
+    private static final int STATE_BITS = 2;
+    private static final long STATE_MASK = (1 << STATE_BITS) - 1;
+    private static final VarHandle TICKET;
 
     static {
         try {
-            STATE = MethodHandles.lookup().findVarHandle(ThreadsOperation.class, "state", int.class);
+            TICKET = MethodHandles.lookup().findVarHandle(ThreadsOperation.class, "ticket", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     private final ThreadsEngine engine;
-    private volatile int state = IDLE;
-    /** Order of submission, engine-wide: an fsync waits for the writes of its fd queued before it. */
-    long sequence;
+    /** {@code sequence << 2 | state}; the sequence orders submissions engine-wide. */
+    private volatile long ticket = IDLE;
     private MemorySegment iovecs;
+    /**
+     * {@link SerialLanes#ask}'s answer for this block, kept once had (-1 until then). Written and
+     * read by the thread that submits, one at a time, as all of a block's idle state.
+     */
+    private int callOrder = -1;
 
     ThreadsOperation(ThreadsEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
         super(engine, kind, fd, priority, mode, notify);
         this.engine = engine;
     }
 
-    /** Before queuing: in the queue from now on. */
-    void queued(long sequence) {
-        this.sequence = sequence;
-        state = QUEUED;
+    private static long ticket(long sequence, int state) {
+        return sequence << STATE_BITS | state;
     }
 
-    /** A worker takes it; false if it was canceled while queued. */
-    boolean startRunning() {
-        return STATE.compareAndSet(this, QUEUED, RUNNING);
+    /** Whether this block's operations must keep call order on its descriptor; see {@link SerialLanes#ask}. */
+    boolean inCallOrder() {
+        int answer = callOrder;
+        if (answer < 0) {
+            answer = SerialLanes.ask(this);
+            if (answer < 0) {
+                return false;
+            }
+            callOrder = answer;
+        }
+        return answer == SerialLanes.IN_CALL_ORDER;
+    }
+
+    /** Before queuing: in the queue from now on, as submission number {@code sequence}. */
+    void queued(long sequence) {
+        ticket = ticket(sequence, QUEUED);
+    }
+
+    /** The submission number (an fsync waits for the writes of its fd queued before it). */
+    long sequence() {
+        return ticket >>> STATE_BITS;
+    }
+
+    /** Whether submission {@code sequence} is still waiting to run. */
+    boolean isQueued(long sequence) {
+        return ticket == ticket(sequence, QUEUED);
+    }
+
+    /** A worker takes submission {@code sequence}; false if it was canceled or is not the current one. */
+    boolean startRunning(long sequence) {
+        return TICKET.compareAndSet(this, ticket(sequence, QUEUED), ticket(sequence, RUNNING));
     }
 
     boolean isRunning() {
-        return state == RUNNING;
+        return (ticket & STATE_MASK) == RUNNING;
     }
 
     boolean writesData() {
@@ -85,9 +123,9 @@ final class ThreadsOperation extends Operation {
         return iovecs;
     }
 
-    /** The worker finished it. */
+    /** The worker finished it (or it could not be queued). */
     void finished() {
-        state = DONE;
+        ticket = ticket(sequence(), DONE);
     }
 
     @Override
@@ -102,11 +140,25 @@ final class ThreadsOperation extends Operation {
 
     @Override
     protected int cancelNative() {
-        if (STATE.compareAndSet(this, QUEUED, DONE)) {
-            engine.canceled(this);
-            return 0;
+        while (true) {
+            long t = ticket;
+            int state = (int) (t & STATE_MASK);
+            if (state != QUEUED) {
+                return state == RUNNING ? 1 : 2;
+            }
+            if (cancelQueued(t >>> STATE_BITS)) {
+                return 0;
+            }
         }
-        return state == RUNNING ? 1 : 2;
+    }
+
+    /** Cancels submission {@code sequence} if it is still queued (it completes with ECANCELED at once). */
+    boolean cancelQueued(long sequence) {
+        if (TICKET.compareAndSet(this, ticket(sequence, QUEUED), ticket(sequence, DONE))) {
+            engine.canceled(this);
+            return true;
+        }
+        return false;
     }
 
     /** Cancels this queued operation for {@code aio_cancel(fd, NULL)}; see {@link #cancelNative()}. */

@@ -1,5 +1,6 @@
 package dev.jaio.internal.threads;
 
+import java.util.ArrayDeque;
 import java.util.function.Consumer;
 
 /**
@@ -12,16 +13,39 @@ import java.util.function.Consumer;
  * the same time (workers wait when the ring is empty, submitters when it is full), so one
  * {@code notify} always wakes the right kind.
  *
+ * <p>Each entry names the submission it was made for ({@link #entry}), so that an entry a
+ * canceled submission left behind never runs the block's next one.
+ *
  * <p>Thread-safe: any number of producers and consumers.
  */
 final class WorkQueue {
     private final ThreadsOperation[] ring;
+    private final long[] entries;
+    /**
+     * Lane heads handed on by a submitter that could not queue its own operation (see
+     * {@link #handOn}); outside the bound, so that handing on never waits. Rare, so a deque.
+     */
+    private final ArrayDeque<HandOn> handOns = new ArrayDeque<>();
     private int head;
     private int count;
     private boolean closed;
 
     WorkQueue(int capacity) {
         this.ring = new ThreadsOperation[capacity];
+        this.entries = new long[capacity];
+    }
+
+    /** What the queue keeps beside an operation: its submission's sequence, and whether it heads a lane. */
+    static long entry(long sequence, boolean laneHead) {
+        return sequence << 1 | (laneHead ? 1 : 0);
+    }
+
+    static long sequence(long entry) {
+        return entry >>> 1;
+    }
+
+    static boolean laneHead(long entry) {
+        return (entry & 1) != 0;
     }
 
     /**
@@ -30,29 +54,52 @@ final class WorkQueue {
      * @throws InterruptedException if the submitter is interrupted while it waits; {@code op} is
      *         then not queued
      */
-    synchronized void put(ThreadsOperation op) throws InterruptedException {
+    synchronized void put(ThreadsOperation op, long entry) throws InterruptedException {
         while (count == ring.length) {
             wait();
         }
-        ring[(head + count) % ring.length] = op;
+        int tail = (head + count) % ring.length;
+        ring[tail] = op;
+        entries[tail] = entry;
         count++;
         notify();
     }
 
     /**
-     * Takes the oldest operation, waiting while there is none.
+     * Queues {@code op} at once, beyond the bound: for the next operation of a lane whose head a
+     * submitter could not queue (interrupted while the queue was full). The lane's order depends
+     * on it being queued, and the submitter must not wait again after its interrupt. At most one
+     * per lane is ever here, and workers take these first.
+     */
+    synchronized void handOn(ThreadsOperation op, long entry) {
+        handOns.add(new HandOn(op, entry));
+        notifyAll();
+    }
+
+    private record HandOn(ThreadsOperation op, long entry) {
+    }
+
+    /**
+     * Takes the oldest operation, waiting while there is none; its {@link #entry} goes to
+     * {@code entry[0]}.
      *
      * @return the operation, or null once the queue is closed and empty
      * @throws InterruptedException if the worker is interrupted while it waits
      */
-    synchronized ThreadsOperation take() throws InterruptedException {
-        while (count == 0) {
+    synchronized ThreadsOperation take(long[] entry) throws InterruptedException {
+        while (count == 0 && handOns.isEmpty()) {
             if (closed) {
                 return null;
             }
             wait();
         }
+        HandOn handed = handOns.poll();
+        if (handed != null) {
+            entry[0] = handed.entry();
+            return handed.op();
+        }
         ThreadsOperation op = ring[head];
+        entry[0] = entries[head];
         ring[head] = null;
         head = (head + 1) % ring.length;
         if (count-- == ring.length) {
@@ -63,6 +110,9 @@ final class WorkQueue {
 
     /** Visits every queued operation (for {@code aio_cancel(fd, NULL)}), in order. */
     synchronized void forEach(Consumer<ThreadsOperation> visitor) {
+        for (HandOn h : handOns) {
+            visitor.accept(h.op());
+        }
         for (int i = 0; i < count; i++) {
             visitor.accept(ring[(head + i) % ring.length]);
         }

@@ -19,7 +19,7 @@ class PosixAioLayoutTest {
 
     @BeforeAll
     static void askC() {
-        c = CProbe.run(CProbe.header("aio.h", "signal.h", "fcntl.h", "time.h", "limits.h", "errno.h") + """
+        c = CProbe.run(CProbe.header("aio.h", "signal.h", "fcntl.h", "time.h", "limits.h", "errno.h", "unistd.h") + """
                 int main(void) {
                     SIZE(struct aiocb);
                     OFF(struct aiocb, aio_fildes);
@@ -53,8 +53,9 @@ class PosixAioLayoutTest {
                     CONST(SIGEV_SIGNAL); CONST(SIGEV_NONE); CONST(SIGEV_THREAD);
                     CONST(AIO_PRIO_DELTA_MAX);
                     CONST(O_RDONLY); CONST(O_WRONLY); CONST(O_RDWR); CONST(O_CREAT); CONST(O_EXCL);
-                    CONST(O_TRUNC); CONST(O_DSYNC); CONST(O_SYNC); CONST(O_CLOEXEC); CONST(O_DIRECT);
+                    CONST(O_TRUNC); CONST(O_APPEND); CONST(O_DSYNC); CONST(O_SYNC); CONST(O_CLOEXEC); CONST(O_DIRECT);
                     CONST(sizeof(int)); CONST(EINPROGRESS);
+                    CONST(F_GETFD); CONST(F_GETFL); CONST(SEEK_CUR); CONST(ESPIPE);
                     return 0;
                 }
                 """);
@@ -139,6 +140,11 @@ class PosixAioLayoutTest {
         j.put("const.O_CREAT", (long) Libc.O_CREAT);
         j.put("const.O_EXCL", (long) Libc.O_EXCL);
         j.put("const.O_TRUNC", (long) Libc.O_TRUNC);
+        j.put("const.O_APPEND", (long) Libc.O_APPEND);
+        j.put("const.F_GETFD", (long) Descriptors.F_GETFD);
+        j.put("const.F_GETFL", (long) Descriptors.F_GETFL);
+        j.put("const.SEEK_CUR", (long) Descriptors.SEEK_CUR);
+        j.put("const.ESPIPE", (long) Descriptors.ESPIPE);
         j.put("const.O_DSYNC", (long) Libc.O_DSYNC);
         j.put("const.O_SYNC", (long) Libc.O_SYNC);
         j.put("const.O_CLOEXEC", (long) Libc.O_CLOEXEC);

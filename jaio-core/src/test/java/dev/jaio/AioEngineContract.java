@@ -1863,6 +1863,40 @@ public abstract class AioEngineContract {
         assertTrue(dup.getMessage().contains("list element 3"), dup.getMessage());
     }
 
+    /**
+     * Another thread closes the engine while a submit is under way (its block already in
+     * progress, its 128 MiB shared-arena buffer being staged): the submit either makes it in
+     * before the close (which then drains it) or fails with IllegalStateException, the block back
+     * to idle; the engine's close() returns in both cases, instead of waiting for an operation
+     * that nobody submitted.
+     */
+    @Test
+    void engineClosedWhileASubmitIsUnderWayStillCloses() throws Exception {
+        AioFile f = tempfile();
+        for (int round = 0; round < 4; round++) {
+            AioEngine own = AioEngine.open(engine().name());
+            try (Arena big = Arena.ofShared()) {
+                AioWrite w = new AioWrite(own, f.fd(), 0, big.allocate(128L << 20), 0, SigevNotify.none());
+                AtomicReference<Throwable> failure = new AtomicReference<>();
+                Thread submitter = startThread("submitter", () -> {
+                    try {
+                        w.submit();
+                    } catch (IllegalStateException engineClosed) {
+                        assertFalse(w.inProgress(), "a submit refused by a closed engine leaves the block idle");
+                    }
+                }, failure);
+                Thread.sleep(5 + 5 * round);
+                Thread closer = startThread("closer", own::close, failure);
+                join(submitter);
+                join(closer);
+                if (failure.get() != null) {
+                    throw new AssertionError("round " + round, failure.get());
+                }
+                w.close();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------------------
     // Buffers of explicit arenas: never memory the user can free under the kernel
     // ------------------------------------------------------------------------------------------

@@ -172,31 +172,26 @@ public abstract class AbstractEngine implements AioEngine {
             int[] submissions = scratch.submissions;
             int good = 0;
             int rejected = 0;
-            for (int i = 0; i < n; i++) {
-                Operation op = ops[i];
-                if (!op.validPriority()) {
-                    op.rejected(Errno.EINVAL.code());
-                    rejected++;
-                    continue;
-                }
-                boolean begun;
-                try {
-                    begun = op.beginForList();
-                } catch (RuntimeException unusableBuffer) {
-                    undo(queued, good);
-                    throw unusableBuffer;
-                }
-                if (!begun) {
-                    undo(queued, good);
-                    throw new IllegalStateException(op.describe() + " was submitted by another thread while this"
-                            + " list was being submitted; nothing of the list was submitted");
-                }
-                submissions[good] = op.submission();
-                queued[good++] = op;
-            }
             int r;
+            // From the first block put in progress to the end of the submission, inside the
+            // gate: an engine closing meanwhile waits for this list instead of freeing what it
+            // is filling in (see Operation.submit()).
             enter();
             try {
+                for (int i = 0; i < n; i++) {
+                    Operation op = ops[i];
+                    if (!op.validPriority()) {
+                        op.rejected(Errno.EINVAL.code());
+                        rejected++;
+                        continue;
+                    }
+                    if (!op.beginForList()) {
+                        throw new IllegalStateException(op.describe() + " was submitted by another thread while"
+                                + " this list was being submitted; nothing of the list was submitted");
+                    }
+                    submissions[good] = op.submission();
+                    queued[good++] = op;
+                }
                 r = startList(queued, good, mode, listNotify);
             } catch (RuntimeException | Error e) {
                 undo(queued, good);

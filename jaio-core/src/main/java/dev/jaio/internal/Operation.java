@@ -214,31 +214,33 @@ public abstract class Operation {
             throw engine.vectoredUnsupported();
         }
         requireLiveBuffers();
-        if (!PHASE.compareAndSet(this, IDLE, IN_PROGRESS)) {
-            throw new IllegalStateException(describe() + " is already in progress: wait for it (Aio.aioSuspend or"
-                    + " error() until not EINPROGRESS), then call aioReturn() before submitting it again");
-        }
         if (!validPriority()) {
-            phase = IDLE;
+            if (phase == IN_PROGRESS) {
+                throw alreadyInProgress();
+            }
             idleErrno = Errno.EINVAL.code();
             throw Failures.operation(this, Errno.EINVAL.code(), "priority " + priority + " is outside 0.."
                     + AbstractEngine.AIO_PRIO_DELTA_MAX + " (AIO_PRIO_DELTA_MAX)");
         }
-        submissions++;
-        result = PENDING;
-        try {
-            stageBuffers();
-        } catch (RuntimeException e) {
-            phase = IDLE;
-            throw e;
-        }
-        int r;
+        // The whole submission, from the moment the block is in progress, happens inside the
+        // engine's gate: an engine that closes meanwhile waits for it to end (submitted, then
+        // drained; or refused, the block idle again) instead of freeing native state that this
+        // thread is still filling in, or waiting for an operation that was never submitted.
         engine.enter();
+        int r;
         try {
-            r = startSingle();
-        } catch (RuntimeException | Error e) {
-            phase = IDLE;
-            throw e;
+            if (!PHASE.compareAndSet(this, IDLE, IN_PROGRESS)) {
+                throw alreadyInProgress();
+            }
+            submissions++;
+            result = PENDING;
+            try {
+                stageBuffers();
+                r = startSingle();
+            } catch (RuntimeException | Error e) {
+                phase = IDLE;
+                throw e;
+            }
         } finally {
             engine.exit();
         }
@@ -248,6 +250,12 @@ public abstract class Operation {
             throw Failures.operation(this, -r, null);
         }
     }
+
+    private IllegalStateException alreadyInProgress() {
+        return new IllegalStateException(describe() + " is already in progress: wait for it (Aio.aioSuspend or"
+                + " error() until not EINPROGRESS), then call aioReturn() before submitting it again");
+    }
+
 
     /** {@code aio_error}: see {@code Aio.error()}. */
     public final Errno error() {

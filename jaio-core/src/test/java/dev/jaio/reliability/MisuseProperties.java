@@ -24,10 +24,10 @@ class MisuseProperties {
 
     @Provide
     Arbitrary<List<MisuseStep>> sequences() {
-        return net.jqwik.api.Combinators.combine(MisuseStep.prologue(), MisuseStep.steps().list().ofMinSize(4).ofMaxSize(50))
+        return net.jqwik.api.Combinators.combine(MisuseStep.prologue(), MisuseStep.chunks().list().ofMinSize(4).ofMaxSize(50))
                 .as((first, rest) -> {
                     List<MisuseStep> all = new java.util.ArrayList<>(first);
-                    all.addAll(rest);
+                    rest.forEach(all::addAll);
                     return all;
                 });
     }

@@ -1,8 +1,12 @@
 package dev.jaio.reliability;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.jaio.reliability.MisuseStep.AwaitAndReturn;
+import dev.jaio.reliability.MisuseStep.CloseArena;
 import dev.jaio.reliability.MisuseStep.CloseEngine;
 import dev.jaio.reliability.MisuseStep.Create;
+import dev.jaio.reliability.MisuseStep.FeedPipe;
 import dev.jaio.reliability.MisuseStep.Interrupted;
 import dev.jaio.reliability.MisuseStep.Kind;
 import dev.jaio.reliability.MisuseStep.Lio;
@@ -134,5 +138,47 @@ class MisuseRegressions {
                 new Create(0, Kind.READV, 1, 0, List.of(0, 11), 0, 0, false),
                 new Submit(0),
                 new AwaitAndReturn(0));
+    }
+
+    /**
+     * New with ab73077 (blocks may reap, close or resubmit themselves in their callbacks; null
+     * list entries ignored): a LIO_NOWAIT list, a null among its entries, of blocks whose
+     * notifications reap and close (slot 0), reap (1), reap and resubmit once (2, 3; 3 waits on
+     * the fed pipe), then a LIO_WAIT of two of them once their callbacks are done. Before that
+     * commit the list trips over blocks its callbacks already reaped or closed.
+     */
+    @Example
+    void selfReapingBlocksInANowaitList() throws Exception {
+        run(
+                new Create(0, Kind.READ, 1, 0, List.of(0), 0, 6, false),
+                new Create(1, Kind.READ, 1, 3, List.of(15), 0, 5, false),
+                new Create(2, Kind.WRITE, 0, 0, List.of(4), 0, 7, false),
+                new Create(3, Kind.READ, 14, 0, List.of(1), 0, 7, false),
+                new Lio(1, List.of(0, -1, 1, 2, 3), 2),
+                new FeedPipe(),
+                new AwaitAndReturn(0),
+                new AwaitAndReturn(1),
+                new AwaitAndReturn(2),
+                new AwaitAndReturn(3),
+                new Lio(0, List.of(-1, 1, 2), 0),
+                new AwaitAndReturn(2));
+    }
+
+    /**
+     * New with ab73077 (buffers of shared arenas are staged): a read of the world's pipe into a
+     * shared arena's segment (buffer 9), the arena closed while the read waits, then the pipe
+     * fed: the read must end with EFAULT (its data has nowhere to go), never succeed. Before that
+     * commit the kernel read into the freed memory and the read succeeded.
+     */
+    @Example
+    void sharedArenaClosedUnderAPendingPipeReadGivesEfault() throws Exception {
+        long before = MisuseWorld.STATS.count("op READ EFAULT");
+        run(
+                new Create(0, Kind.READ, 14, 0, List.of(9), 0, 0, false),
+                new Submit(0),
+                new CloseArena(0),
+                new FeedPipe(),
+                new AwaitAndReturn(0));
+        assertEquals(before + 1, MisuseWorld.STATS.count("op READ EFAULT"), "the read did not end with EFAULT");
     }
 }

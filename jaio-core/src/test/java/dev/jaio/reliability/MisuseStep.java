@@ -72,8 +72,16 @@ sealed interface MisuseStep {
     record Close(int slot) implements MisuseStep {
     }
 
-    /** Closes one of the two arenas a test may close: 0 shared, 1 confined (only when no I/O uses it). */
+    /**
+     * Closes one of the two arenas a test may close: 0 the shared one of buffer 9, at once, even
+     * with I/O on it in flight (buffer 9 then names a segment of a new shared arena); 1 the
+     * confined one (no I/O can use it: confined buffers are refused).
+     */
     record CloseArena(int which) implements MisuseStep {
+    }
+
+    /** Writes a few bytes into the world's fed pipe if it is empty (steps that wait feed it too). */
+    record FeedPipe() implements MisuseStep {
     }
 
     /** Closes the world's closable data file; blocks keep naming its descriptor. */
@@ -97,6 +105,43 @@ sealed interface MisuseStep {
     }
 
     // ------------------------------------------------------------------ generation
+
+    /**
+     * Runs of steps for a sequence: mostly one step, now and then a shared arena closed under I/O
+     * ({@link #arenaRace()}), so that this happens in most runs of the default 250 sequences.
+     */
+    static Arbitrary<List<MisuseStep>> chunks() {
+        return Arbitraries.frequencyOf(Tuple.of(30, steps().map(List::of)), Tuple.of(1, arenaRace()));
+    }
+
+    /**
+     * A block reading (or writing) through buffer 9 (the closable shared arena's), submitted alone
+     * or in a list, perhaps with a self-reaping notification, then the arena closed, perhaps the
+     * pipe fed: the read ends with EFAULT or (if its data came first) success.
+     */
+    static Arbitrary<List<MisuseStep>> arenaRace() {
+        Arbitrary<Kind> kind = Arbitraries.frequency(Tuple.of(6, Kind.READ), Tuple.of(2, Kind.READV),
+                Tuple.of(2, Kind.WRITE), Tuple.of(1, Kind.WRITEV));
+        Arbitrary<Integer> fd = Arbitraries.frequency(Tuple.of(6, MisuseWorld.FD_PIPE_FED),
+                Tuple.of(2, MisuseWorld.FD_DATA), Tuple.of(1, MisuseWorld.FD_ZERO));
+        return Combinators.combine(slot(), kind, fd, notification(), Arbitraries.integers().between(0, 2),
+                Arbitraries.integers().between(0, 2))
+                .as((slot, k, f, n, how, after) -> {
+                    List<Integer> bufs = k == Kind.READV || k == Kind.WRITEV
+                            ? List.of(MisuseWorld.BUF_CLOSABLE_SHARED, MisuseWorld.BUF_SHARED)
+                            : List.of(MisuseWorld.BUF_CLOSABLE_SHARED);
+                    List<MisuseStep> steps = new java.util.ArrayList<>();
+                    steps.add(new Create(slot, k, f, 0, bufs, 0, n, false));
+                    steps.add(how == 0 ? new Submit(slot) : new Lio(how == 1 ? 1 : 0, List.of(slot), 0));
+                    steps.add(new CloseArena(0));
+                    if (after == 1) {
+                        steps.add(new FeedPipe());
+                    } else if (after == 2) {
+                        steps.add(new AwaitAndReturn(slot));
+                    }
+                    return steps;
+                });
+    }
 
     /** Steps for jqwik. */
     static Arbitrary<MisuseStep> steps() {
@@ -133,7 +178,7 @@ sealed interface MisuseStep {
 
     /** Descriptors, in the order of {@link MisuseWorld#FD_NAMES}. */
     static Arbitrary<Integer> fd() {
-        return weighted(12, 10, 3, 2, 5, 6, 3, 2, 3, 1, 1, 1, 1, 1);
+        return weighted(12, 10, 3, 2, 5, 6, 3, 2, 3, 1, 1, 1, 1, 1, 6);
     }
 
     /** Offsets, in the order of {@link MisuseWorld#OFFSETS}. */
@@ -143,7 +188,7 @@ sealed interface MisuseStep {
 
     /** Buffers, in the order of {@link MisuseWorld#BUFFER_NAMES}. */
     static Arbitrary<Integer> buffer() {
-        return weighted(10, 3, 2, 4, 4, 2, 2, 1, 4, 4, 4, 1, 1, 2, 1, 8, 3);
+        return weighted(10, 3, 2, 4, 4, 2, 2, 1, 4, 8, 4, 1, 1, 2, 1, 8, 3);
     }
 
     /** Priorities, in the order of {@link MisuseWorld#PRIORITIES}. */
@@ -153,7 +198,7 @@ sealed interface MisuseStep {
 
     /** Notifications, in the order of {@link MisuseWorld#NOTIFY_NAMES}. */
     static Arbitrary<Integer> notification() {
-        return weighted(12, 2, 3, 2, 1);
+        return weighted(12, 2, 3, 2, 1, 4, 3, 3);
     }
 
     private static Arbitrary<MisuseStep> create() {
@@ -226,7 +271,9 @@ sealed interface MisuseStep {
                 Tuple.of(5, suspend()),
                 Tuple.of(12, lio()),
                 Tuple.of(4, close()),
-                Tuple.of(1, Arbitraries.integers().between(0, 1).map(CloseArena::new)),
+                Tuple.of(3, Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(0)), Tuple.of(1, Arbitraries.just(1)))
+                        .map(CloseArena::new)),
+                Tuple.of(2, Arbitraries.just(new FeedPipe())),
                 Tuple.of(1, Arbitraries.just(new CloseFd())),
                 Tuple.of(1, Arbitraries.just(new CloseEngine())),
                 Tuple.of(2, index(MisuseWorld.NULL_CALLS).map(Nulls::new)));

@@ -27,6 +27,7 @@ import dev.jaio.reliability.MisuseStep.CloseArena;
 import dev.jaio.reliability.MisuseStep.CloseEngine;
 import dev.jaio.reliability.MisuseStep.CloseFd;
 import dev.jaio.reliability.MisuseStep.Create;
+import dev.jaio.reliability.MisuseStep.FeedPipe;
 import dev.jaio.reliability.MisuseStep.Interrupted;
 import dev.jaio.reliability.MisuseStep.Kind;
 import dev.jaio.reliability.MisuseStep.Lio;
@@ -53,8 +54,11 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The world one misuse sequence runs in, and the judge of every call in it.
@@ -89,9 +93,12 @@ final class MisuseWorld implements AutoCloseable {
 
     static final List<String> FD_NAMES = List.of("data", "read-only file", "O_DIRECT file", "directory", "/dev/null",
             "/dev/zero", "pipe at EOF", "pipe without reader", "closable data file", "closed number", "-1",
-            "Integer.MAX_VALUE", "Integer.MIN_VALUE", "stdin");
+            "Integer.MAX_VALUE", "Integer.MIN_VALUE", "stdin", "pipe the world feeds");
     static final int FD_DATA = 0, FD_RDONLY = 1, FD_DIRECT = 2, FD_DIR = 3, FD_NULL = 4, FD_ZERO = 5, FD_PIPE_EOF = 6,
-            FD_PIPE_BROKEN = 7, FD_CLOSABLE = 8, FD_CLOSED = 9, FD_STDIN = 13;
+            FD_PIPE_BROKEN = 7, FD_CLOSABLE = 8, FD_CLOSED = 9, FD_STDIN = 13, FD_PIPE_FED = 14;
+    /** What the world feeds its pipe with, {@link #FEED_SIZE} bytes at a time, only when it is empty. */
+    static final byte FEED_BYTE = 'F';
+    static final int FEED_SIZE = 256;
 
     static final List<Long> OFFSETS = List.of(0L, 1L, 4095L, 4096L, 65_526L, 1L << 20, -1L, -4096L, Long.MIN_VALUE,
             Long.MAX_VALUE, Long.MAX_VALUE - 4095, 1L << 40, 1L << 62);
@@ -100,11 +107,15 @@ final class MisuseWorld implements AutoCloseable {
             "confined 512", "auto 8192", "global 64", "read-only view", "heap", "slice of the first",
             "closable shared 1024", "closable confined 1024", "address 0, 5 GiB", "address 0, 16 bytes",
             "shared 4 MiB", "null", "shared 4096 aligned (2)", "confined to another thread 256");
-    static final int BUF_SHARED = 0, BUF_SLICE = 8, BUF_CLOSABLE_SHARED = 9, BUF_CLOSABLE_CONFINED = 10,
+    static final int BUF_SHARED = 0, BUF_CONFINED = 3, BUF_SLICE = 8, BUF_CLOSABLE_SHARED = 9, BUF_CLOSABLE_CONFINED = 10,
             NULL_HUGE = 11, NULL_SMALL = 12, BUF_NULL = 14, BUF_OTHER_THREAD = 16, BUF_HEAP = 7, BUF_READ_ONLY = 6;
 
     static final List<Integer> PRIORITIES = List.of(0, 20, 21, -1, Integer.MAX_VALUE);
-    static final List<String> NOTIFY_NAMES = List.of("none", "null", "callback", "throwing callback", "SIGUSR2");
+    static final List<String> NOTIFY_NAMES = List.of("none", "null", "callback", "throwing callback", "SIGUSR2",
+            "callback reaping its block", "callback reaping and closing its block",
+            "callback reaping and resubmitting its block once");
+    /** The first of the notifications whose callback reaps its own block ({@link Reaper}). */
+    static final int NOTIFY_REAP = 5, NOTIFY_REAP_CLOSE = 6, NOTIFY_REAP_RESUBMIT = 7;
     static final List<String> TIMEOUT_NAMES = List.of("null (for ever)", "zero", "1 ms", "50 ms", "-1 ms",
             "Long.MAX_VALUE s");
     static final int NULL_CALLS = 12;
@@ -124,7 +135,7 @@ final class MisuseWorld implements AutoCloseable {
                 UnsupportedOperationException.class, NullPointerException.class)),
         SUSPEND(Set.of(AioException.class, IllegalArgumentException.class, NullPointerException.class)),
         CANCEL_ALL(Set.of(AioException.class, IllegalStateException.class)),
-        NULLS(Set.of(NullPointerException.class, IllegalStateException.class));
+        NULLS(Set.of(NullPointerException.class, IllegalStateException.class, IllegalArgumentException.class));
 
         final Set<Class<? extends Throwable>> allowed;
 
@@ -152,6 +163,10 @@ final class MisuseWorld implements AutoCloseable {
             outcomes.merge(what, 1L, Long::sum);
         }
 
+        synchronized long count(String what) {
+            return outcomes.getOrDefault(what, 0L);
+        }
+
         synchronized String outcomes() {
             return outcomes.toString();
         }
@@ -169,20 +184,37 @@ final class MisuseWorld implements AutoCloseable {
         final int fd;
         int offset;
         List<Integer> buffers;
+        /** The segments the block holds (a closable arena's buffer index names a new segment after each close). */
+        List<MemorySegment> segments;
         boolean inProgress;
         boolean closed;
         boolean tainted;
         /** The offset and buffers of the submission in flight. */
         long submittedOffset;
         List<Integer> submittedBuffers;
+        List<MemorySegment> submittedSegments;
+        /** Its notification's callback reaps it ({@code null}: it does not). */
+        Reaper reaper;
+        /**
+         * Submitted with a self-reaping notification whose callbacks have not all run: whether it
+         * is in progress (or, for one that closes itself, closed) is up to them.
+         */
+        boolean async;
+        /**
+         * A read of the fed pipe whose (first) buffer's shared arena was closed while it was in
+         * flight, before the pipe had ever been fed: its data cannot have been delivered.
+         */
+        volatile boolean mustNotDeliver;
 
-        Block(Aio aio, Kind kind, boolean foreign, int fd, int offset, List<Integer> buffers) {
+        Block(Aio aio, Kind kind, boolean foreign, int fd, int offset, List<Integer> buffers,
+              List<MemorySegment> segments) {
             this.aio = aio;
             this.kind = kind;
             this.foreign = foreign;
             this.fd = fd;
             this.offset = offset;
             this.buffers = buffers;
+            this.segments = segments;
         }
 
         boolean reads() {
@@ -195,11 +227,32 @@ final class MisuseWorld implements AutoCloseable {
         }
     }
 
+    /**
+     * What a block with a self-reaping notification ({@link #NOTIFY_REAP} and after) shares with
+     * its callback: the callback {@code aioReturn()}s the block, checks the result, and then
+     * closes it ({@link #NOTIFY_REAP_CLOSE}) or submits it once more ({@link #NOTIFY_REAP_RESUBMIT}).
+     */
+    private static final class Reaper {
+        final int kind;
+        volatile Block block;
+        /** Submissions made (or being made) whose callback has not finished. */
+        final AtomicInteger outstanding = new AtomicInteger();
+        /** How many more times the callback resubmits (reset to 1 by each submission of the sequence). */
+        final AtomicInteger resubmits = new AtomicInteger();
+        /** The sequence reaped, closed or submitted the block itself meanwhile: the callback may find it so. */
+        volatile boolean mainTouched;
+        volatile boolean closedByCallback;
+
+        Reaper(int kind) {
+            this.kind = kind;
+        }
+    }
+
     private final String engineName;
 
     private final AioEngine engine;
     private final AioEngine foreign;
-    private boolean engineClosed;
+    private volatile boolean engineClosed;
     private final Path dir;
     private final int[] fds = new int[FD_NAMES.size()];
     private final List<Integer> ownFds = new ArrayList<>();
@@ -209,7 +262,17 @@ final class MisuseWorld implements AutoCloseable {
     private final byte[] rdonlyContent;
     private final Arena shared = Arena.ofShared();
     private final Arena confined = Arena.ofConfined();
-    private final Arena closableShared = Arena.ofShared();
+    /** The closable shared arena of buffer 9; each {@code CloseArena(0)} closes it and makes a new one. */
+    private Arena closableShared = Arena.ofShared();
+    private final Pipe fedPipe;
+    /** Whether the pipe has ever been fed (after that, any read of it may have got data before its arena closed). */
+    private volatile boolean pipeFed;
+    /** Set during steps that wait for operations: the feeder then keeps the pipe from staying empty. */
+    private volatile boolean feeding;
+    private volatile boolean feederStop;
+    private final Thread feeder;
+    /** What self-reaping callbacks found wrong; thrown by the sequence's thread at the next check. */
+    private final ConcurrentLinkedQueue<String> callbackViolations = new ConcurrentLinkedQueue<>();
     private final Arena closableConfined = Arena.ofConfined();
     private final boolean[] arenaClosed = new boolean[2];
     private final Thread owner = Thread.currentThread();
@@ -278,6 +341,16 @@ final class MisuseWorld implements AutoCloseable {
         fds[11] = Integer.MAX_VALUE;
         fds[12] = Integer.MIN_VALUE;
         fds[FD_STDIN] = 0;
+        fedPipe = Pipe.open();
+        fds[FD_PIPE_FED] = fedPipe.readFd();
+        feeder = Thread.ofPlatform().daemon().name("misuse-pipe-feeder").start(() -> {
+            while (!feederStop) {
+                if (feeding) {
+                    feedIfEmpty();
+                }
+                LockSupport.parkNanos(1_000_000);
+            }
+        });
         otherThreadArena = new OtherThreadArena();
         buffers[0] = shared.allocate(4096, 4096);
         buffers[1] = shared.allocate(1);
@@ -321,6 +394,41 @@ final class MisuseWorld implements AutoCloseable {
         LinuxCalls.close(p.readFd());
     }
 
+    /** Bytes waiting in the fed pipe ({@code FIONREAD}), or -1 when that cannot be told. */
+    private int pipeBytes() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment n = a.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
+            int rc = LinuxCalls.ioctl(fedPipe.readFd(), 0x541B /* FIONREAD */, n);
+            return rc < 0 ? -1 : n.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    /** Feeds the pipe {@link #FEED_SIZE} bytes if it is empty (so that it never fills up). */
+    private void feedIfEmpty() {
+        synchronized (fedPipe) {
+            if (pipeBytes() == 0) {
+                byte[] data = new byte[FEED_SIZE];
+                Arrays.fill(data, FEED_BYTE);
+                pipeFed = true;
+                fedPipe.write(data);
+            }
+        }
+    }
+
+    /** Whether {@code s} may wait for an operation to end (the pipe is fed meanwhile, so that none waits for ever). */
+    private static boolean waits(MisuseStep s) {
+        return switch (s) {
+            case AwaitAndReturn a -> true;
+            case Lio l -> l.mode() != 1;
+            case Suspend u -> u.timeout() == 0 || u.timeout() == 5;
+            case Close c -> true;
+            case CloseEngine c -> true;
+            case OnOtherThread o -> waits(o.inner());
+            case Interrupted i -> waits(i.inner());
+            default -> false;
+        };
+    }
+
     /** A descriptor number that is not open, and far above what this JVM opens. */
     private static int closedNumber() {
         for (int n = 4000; ; n++) {
@@ -338,7 +446,12 @@ final class MisuseWorld implements AutoCloseable {
             log.add(s.toString());
             STATS.steps.incrementAndGet();
             MisuseFuzzMain.progress(s);
-            step(s, false);
+            feeding = waits(s);
+            try {
+                step(s, false);
+            } finally {
+                feeding = false;
+            }
             checkModel(s);
         }
     }
@@ -360,6 +473,7 @@ final class MisuseWorld implements AutoCloseable {
             case CloseArena c -> closeArena(c.which());
             case CloseFd c -> closeFd();
             case CloseEngine c -> closeEngine();
+            case FeedPipe c -> feedIfEmpty();
             case Nulls c -> nulls(c.which());
             case OnOtherThread c -> onOtherThread(c.inner());
             case Interrupted c -> interrupted(c.inner());
@@ -419,11 +533,24 @@ final class MisuseWorld implements AutoCloseable {
         return isForeign ? foreign : engine;
     }
 
-    private SigevNotify notification(int index) {
+    /** A block's notification; {@code reaper} (for the self-reaping ones) is the block's, or null for a list's. */
+    private SigevNotify notification(int index, Reaper reaper) {
+        if (index >= NOTIFY_REAP && reaper != null) {
+            return SigevNotify.thread(index, v -> {
+                STATS.callbacks.incrementAndGet();
+                try {
+                    reap(reaper);
+                } catch (Throwable t) {
+                    callbackViolations.add("a self-reaping callback (" + NOTIFY_NAMES.get(reaper.kind) + ") failed: " + t);
+                } finally {
+                    reaper.outstanding.decrementAndGet();
+                }
+            });
+        }
         return switch (index) {
             case 0 -> SigevNotify.none();
             case 1 -> null;
-            case 2 -> SigevNotify.thread(index, v -> {
+            case 2, 5, 6, 7 -> SigevNotify.thread(index, v -> {
                 callbacks.incrementAndGet();
                 STATS.callbacks.incrementAndGet();
             });
@@ -433,6 +560,67 @@ final class MisuseWorld implements AutoCloseable {
             });
             default -> SigevNotify.signal(Signal.SIGUSR2, index);
         };
+    }
+
+    private static Reaper reaperFor(int notification) {
+        return notification >= NOTIFY_REAP ? new Reaper(notification) : null;
+    }
+
+    /**
+     * A self-reaping callback: {@code aioReturn()} of its own block (its result checked as the
+     * sequence's thread checks one), then {@code close()} or one more {@code submit()}. Every
+     * exception is judged: {@code IllegalStateException} only when the sequence itself reaped,
+     * closed or submitted the block meanwhile, or closed its engine (or, for the resubmission, the
+     * arena of its buffer).
+     */
+    private void reap(Reaper r) {
+        Block b = r.block;
+        if (b == null) {
+            callbackViolations.add("a self-reaping callback ran before its block was submitted");
+            return;
+        }
+        Aio self = b.aio;
+        Done d = done(b, self);
+        long n = -1;
+        Errno failure = null;
+        try {
+            n = self.aioReturn();
+        } catch (AioException e) {
+            failure = e.errno();
+        } catch (IllegalStateException e) {
+            if (!r.mainTouched && !blockEngineClosed(b)) {
+                callbackViolations.add("aioReturn() in the callback of " + b + ", which nobody else reaped or closed, threw "
+                        + e);
+            }
+            STATS.outcome("callback: aioReturn IllegalStateException");
+            return;
+        }
+        STATS.completedOps.incrementAndGet();
+        STATS.outcome("callback reaped " + b.kind + (failure == null ? " ok" : " " + failure));
+        String problem = problem(d, n, failure);
+        if (problem != null) {
+            callbackViolations.add("reaped by its callback: " + problem);
+        }
+        if (r.kind == NOTIFY_REAP_CLOSE) {
+            self.close();
+            r.closedByCallback = true;
+            STATS.outcome("callback closed its block");
+        } else if (r.kind == NOTIFY_REAP_RESUBMIT && r.resubmits.getAndDecrement() > 0) {
+            r.outstanding.incrementAndGet();
+            try {
+                self.submit();
+                STATS.outcome("callback resubmitted its block");
+            } catch (AioException e) {
+                r.outstanding.decrementAndGet();
+                STATS.outcome("callback resubmit " + e.errno());
+            } catch (IllegalStateException e) {
+                r.outstanding.decrementAndGet();
+                if (!r.mainTouched && !blockEngineClosed(b) && segmentsAlive(b.segments)) {
+                    callbackViolations.add("submit() in the callback of " + b + " threw " + e);
+                }
+                STATS.outcome("callback resubmit IllegalStateException");
+            }
+        }
     }
 
     private static Duration timeout(int index) {
@@ -452,7 +640,8 @@ final class MisuseWorld implements AutoCloseable {
         int fd = fds[c.fd()];
         long offset = OFFSETS.get(c.offset());
         int prio = PRIORITIES.get(c.priority());
-        SigevNotify n = notification(c.notification());
+        Reaper reaper = reaperFor(c.notification());
+        SigevNotify n = notification(c.notification(), reaper);
         List<Integer> bufIdx = c.buffers().isEmpty() ? List.of(BUF_SHARED) : c.buffers();
         MemorySegment buf = buffers[bufIdx.getFirst()];
         Outcome o = call(Call.CONSTRUCT, "new " + c.kind(), () -> switch (c.kind()) {
@@ -464,10 +653,19 @@ final class MisuseWorld implements AutoCloseable {
             case READV -> new AioReadv(e, fd, offset, segments(c.buffers()), prio, n);
             case WRITEV -> new AioWritev(e, fd, offset, segments(c.buffers()), prio, n);
         });
+        List<Integer> used = switch (c.kind()) {
+            case READ, WRITE -> List.of(bufIdx.getFirst());
+            case READV, WRITEV -> c.buffers();
+            default -> List.of();
+        };
+        boolean confinedBuffer = used.stream().anyMatch(MisuseWorld::confined);
         if (!o.ok()) {
             // Which refusals are right: a heap buffer, a read-only one for a read, an empty
-            // vector, a null buffer, or an engine that was closed.
+            // vector, a null buffer, one of a confined arena, or an engine that was closed.
             Throwable t = o.thrown();
+            if (confinedBuffer && t instanceof IllegalArgumentException) {
+                STATS.outcome("confined buffer refused at construction");
+            }
             boolean engineGone = !c.foreign() && engineClosed;
             check(engineGone || t instanceof IllegalArgumentException || t instanceof NullPointerException,
                     "new " + c.kind() + " threw " + t);
@@ -478,20 +676,27 @@ final class MisuseWorld implements AutoCloseable {
         }
         check(!engineClosed || c.foreign(), "a block was created on a closed engine");
         Aio aio = (Aio) o.value();
+        check(!confinedBuffer, "new " + c.kind() + " accepted a buffer of a confined arena: " + used.stream()
+                .filter(MisuseWorld::confined).map(BUFFER_NAMES::get).toList());
         Block old = slots[slot];
         if (old != null) {
             replaced.add(old);
         }
-        List<Integer> used = switch (c.kind()) {
-            case READ, WRITE -> List.of(bufIdx.getFirst());
-            case READV, WRITEV -> c.buffers();
-            default -> List.of();
-        };
-        slots[slot] = new Block(aio, c.kind(), c.foreign(), c.fd(), c.offset(), used);
+        Block block = new Block(aio, c.kind(), c.foreign(), c.fd(), c.offset(), used, segments(used));
+        block.reaper = reaper;
+        if (reaper != null) {
+            reaper.block = block;
+        }
+        slots[slot] = block;
         check(!aio.inProgress(), "a new block is in progress");
         check(aio.error() == Errno.SUCCESS, "a new block's error() is " + aio.error());
         check(aio.fd() == fd && aio.priority() == prio, "a new block does not keep its descriptor and priority");
         check(aio.engine() == e, "a new block names another engine");
+    }
+
+    /** Buffers of a thread-confined arena: refused as I/O buffers. */
+    private static boolean confined(int buffer) {
+        return buffer == BUF_CONFINED || buffer == BUF_CLOSABLE_CONFINED || buffer == BUF_OTHER_THREAD;
     }
 
     private List<MemorySegment> segments(List<Integer> indices) {
@@ -504,28 +709,96 @@ final class MisuseWorld implements AutoCloseable {
             return;
         }
         boolean before = b.inProgress;
+        boolean async = b.async;
+        arm(b);
         Outcome o = call(Call.SUBMIT, "submit " + b, () -> {
             b.aio.submit();
             return null;
         });
         if (o.ok()) {
-            check(!before && !b.closed, "submit succeeded on a block that was " + (b.closed ? "closed" : "in progress"));
+            check(async || (!before && !b.closed), "submit succeeded on a block that was "
+                    + (b.closed ? "closed" : "in progress"));
             started(List.of(b));
             return;
         }
+        disarm(b);
         Throwable t = o.thrown();
         if (t instanceof AioException e) {
-            check(!before, "submit of a block in progress threw " + e + " instead of IllegalStateException");
-            check(!b.aio.inProgress(), "a failed submit left the block in progress: " + e);
-            Errno now = b.aio.error();
-            check(now == e.errno(), "after a failed submit error() says " + now + ", the exception " + e.errno());
+            check(async || !before, "submit of a block in progress threw " + e + " instead of IllegalStateException");
+            if (!async) {
+                check(!b.aio.inProgress(), "a failed submit left the block in progress: " + e);
+                Errno now = b.aio.error();
+                check(now == e.errno(), "after a failed submit error() says " + now + ", the exception " + e.errno());
+            }
             check(interrupted || e.errno() != Errno.EINTR, "EINTR from a submit nobody interrupted");
         } else if (t instanceof IllegalStateException) {
-            check(before || b.closed || blockEngineClosed(b) || !buffersAlive(b),
+            check(async || before || b.closed || blockEngineClosed(b) || !buffersAlive(b),
                     "submit of an idle, open block with live buffers threw " + t);
         } else if (t instanceof UnsupportedOperationException) {
             check(!EngineUnderTest.vectored(b.aio.engine().name()) && (b.kind == Kind.READV || b.kind == Kind.WRITEV),
                     "UnsupportedOperationException from " + b + ": " + t);
+        }
+    }
+
+    /**
+     * Before a submission of {@code b} (alone or in a list): a self-reaping block counts one more
+     * callback to come and may resubmit once more; if its callbacks are still at work, they may
+     * now find it reaped, closed or resubmitted by the sequence.
+     */
+    private static void arm(Block b) {
+        if (b.reaper != null) {
+            if (b.async) {
+                b.reaper.mainTouched = true;
+            }
+            b.reaper.resubmits.set(1);
+            b.reaper.outstanding.incrementAndGet();
+        }
+    }
+
+    /** The submission {@link #arm} counted was not made. */
+    private static void disarm(Block b) {
+        if (b.reaper != null) {
+            b.reaper.outstanding.decrementAndGet();
+        }
+    }
+
+    /** The sequence is about to reap or close {@code b}: its callbacks, if still at work, may find it so. */
+    private static void touch(Block b) {
+        if (b.reaper != null && b.async) {
+            b.reaper.mainTouched = true;
+        }
+    }
+
+    /**
+     * A self-reaping block whose callbacks have all run is known again: idle (its callback or the
+     * sequence reaped it), and closed if its callback closed it.
+     */
+    private void settle(Block b) {
+        if (b.async && b.reaper.outstanding.get() == 0) {
+            b.async = false;
+            b.inProgress = false;
+            if (b.reaper.closedByCallback) {
+                b.closed = true;
+            }
+        }
+    }
+
+    /** Waits (bounded, the pipe fed) until the callbacks of {@code b} have all run, then settles it. */
+    private void awaitCallbacks(Block b) {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        boolean wasFeeding = feeding;
+        feeding = true;
+        try {
+            while (b.async && !b.closed && !blockEngineClosed(b)) {
+                settle(b);
+                if (System.nanoTime() > deadline) {
+                    throw violation("the callbacks of " + b + " did not all run in " + PATIENCE + " (outstanding "
+                            + b.reaper.outstanding.get() + ")\n" + ThreadDump.all());
+                }
+                LockSupport.parkNanos(200_000);
+            }
+        } finally {
+            feeding = wasFeeding;
         }
     }
 
@@ -536,6 +809,11 @@ final class MisuseWorld implements AutoCloseable {
             b.tainted = false;
             b.submittedOffset = OFFSETS.get(b.offset);
             b.submittedBuffers = b.buffers;
+            b.submittedSegments = b.segments;
+            b.mustNotDeliver = false;
+            if (b.reaper != null) {
+                b.async = true;
+            }
         }
         for (Block b : blocks) {
             if (!b.reads()) {
@@ -585,6 +863,12 @@ final class MisuseWorld implements AutoCloseable {
         if (b == null) {
             return;
         }
+        if (b.async) {
+            // Its callback may reap and resubmit it at any moment: a setter could change what that
+            // submission uses under the judge. Left alone until the callbacks are done.
+            STATS.outcome("setter skipped: block owned by its callback");
+            return;
+        }
         long offset = OFFSETS.get(c.offset());
         Outcome o = call(Call.SETTER, "setOffset " + b, () -> {
             switch (b.aio) {
@@ -610,14 +894,8 @@ final class MisuseWorld implements AutoCloseable {
     }
 
     /** Whether every buffer the block would use now is alive (its arena not closed). */
-    private boolean buffersAlive(Block b) {
-        for (int i : b.buffers) {
-            MemorySegment s = buffers[i];
-            if (s != null && !s.scope().isAlive()) {
-                return false;
-            }
-        }
-        return true;
+    private static boolean buffersAlive(Block b) {
+        return segmentsAlive(b.segments);
     }
 
     private boolean blockEngineClosed(Block b) {
@@ -627,6 +905,12 @@ final class MisuseWorld implements AutoCloseable {
     private void setBuffer(SetBuffer c) {
         Block b = slots[c.slot()];
         if (b == null) {
+            return;
+        }
+        if (b.async) {
+            // Its callback may reap and resubmit it at any moment: a setter could change what that
+            // submission uses under the judge. Left alone until the callbacks are done.
+            STATS.outcome("setter skipped: block owned by its callback");
             return;
         }
         MemorySegment buf = buffers[c.buffer()];
@@ -643,12 +927,15 @@ final class MisuseWorld implements AutoCloseable {
         if (o.ok()) {
             if (b.kind == Kind.READ || b.kind == Kind.WRITE || b.kind == Kind.WRITE_OF) {
                 check(!b.inProgress && !b.closed, "setBuffer accepted on a block in progress or closed");
+                check(!confined(c.buffer()), "setBuffer accepted a buffer of a confined arena: "
+                        + BUFFER_NAMES.get(c.buffer()));
                 b.buffers = List.of(c.buffer());
+                b.segments = List.of(buf);
             }
         } else {
             Throwable t = o.thrown();
             boolean rightRefusal = t instanceof NullPointerException ? buf == null
-                    : t instanceof IllegalArgumentException ? c.buffer() == BUF_HEAP
+                    : t instanceof IllegalArgumentException ? c.buffer() == BUF_HEAP || confined(c.buffer())
                             || (c.buffer() == BUF_READ_ONLY && b.reads())
                     : b.inProgress || b.closed || blockEngineClosed(b);
             check(rightRefusal, "setBuffer(" + BUFFER_NAMES.get(c.buffer()) + ") on " + b + " threw " + t);
@@ -660,13 +947,24 @@ final class MisuseWorld implements AutoCloseable {
         if (b == null) {
             return;
         }
-        SigevNotify n = notification(c.notification());
+        if (b.async) {
+            // Its callback may reap and resubmit it at any moment: a setter could change what that
+            // submission uses under the judge. Left alone until the callbacks are done.
+            STATS.outcome("setter skipped: block owned by its callback");
+            return;
+        }
+        Reaper reaper = reaperFor(c.notification());
+        SigevNotify n = notification(c.notification(), reaper);
         Outcome o = call(Call.SETTER, "setSigevNotify " + b, () -> {
             b.aio.setSigevNotify(n);
             return null;
         });
         if (o.ok()) {
             check(!b.inProgress && !b.closed, "setSigevNotify accepted on a block in progress or closed");
+            b.reaper = reaper;
+            if (reaper != null) {
+                reaper.block = b;
+            }
             check(n == null ? b.aio.sigevNotify() instanceof SigevNotify.SigevNone : b.aio.sigevNotify().equals(n),
                     "sigevNotify() does not return what was set");
         } else {
@@ -683,11 +981,12 @@ final class MisuseWorld implements AutoCloseable {
         Outcome o = call(Call.CANCEL, "cancel " + b, b.aio::cancel);
         if (o.ok()) {
             check(!b.closed, "cancel of a closed block returned " + o.value());
-            if (!b.inProgress) {
+            if (!b.inProgress && !b.async) {
                 check(o.value() == AioCancelStat.AIO_ALLDONE, "cancel of an idle block returned " + o.value());
             }
         } else if (o.threw(IllegalStateException.class)) {
-            check(b.closed || blockEngineClosed(b), "cancel of an open block threw " + o.thrown());
+            check(b.closed || blockEngineClosed(b) || (b.async && b.reaper.kind == NOTIFY_REAP_CLOSE),
+                    "cancel of an open block threw " + o.thrown());
         }
     }
 
@@ -702,6 +1001,21 @@ final class MisuseWorld implements AutoCloseable {
     private void aioReturn(int slot, boolean afterWait) {
         Block b = slots[slot];
         if (b == null) {
+            return;
+        }
+        if (b.async) {
+            // Racing its callback: either may reap it; whoever does sees a result to check.
+            touch(b);
+            Done d = done(b, b.aio);
+            Outcome o = call(Call.RETURN, "aioReturn " + b + " (its callback may reap it too)", b.aio::aioReturn);
+            if (o.ok() || o.thrown() instanceof AioException) {
+                long n = o.ok() ? (Long) o.value() : -1;
+                Errno failure = o.ok() ? null : ((AioException) o.thrown()).errno();
+                STATS.completedOps.incrementAndGet();
+                STATS.outcome("op " + b.kind + (failure == null ? " ok" : " " + failure) + " (before its callback)");
+                String problem = problem(d, n, failure);
+                check(problem == null, b + ": " + problem);
+            }
             return;
         }
         Errno before = b.closed || blockEngineClosed(b) ? null : b.aio.error();
@@ -732,51 +1046,119 @@ final class MisuseWorld implements AutoCloseable {
         check(!b.aio.inProgress(), "aioReturn left " + b + " in progress");
         if (failure != null) {
             STATS.outcome("op " + b.kind + " " + failure);
-            return;
+        } else {
+            STATS.outcome("op " + b.kind + " ok");
+            STATS.outcome("op ok on " + FD_NAMES.get(b.fd) + (n == 0 ? " (0 bytes)" : ""));
         }
-        STATS.outcome("op " + b.kind + " ok");
-        STATS.outcome("op ok on " + FD_NAMES.get(b.fd) + (n == 0 ? " (0 bytes" + (b.fd == FD_RDONLY ? " off=" + b.submittedOffset + " len=" + nbytes(b) + " " + b.kind : "") + ")" : ""));
-        long asked = nbytes(b);
-        if (b.kind == Kind.FSYNC || b.kind == Kind.FDATASYNC) {
-            check(n == 0, "an fsync returned " + n);
-            return;
+        Done d = new Done(b.kind, b.fd, b.submittedOffset, nbytes(b), realBuffers(b.submittedBuffers),
+                !segmentsAlive(b.submittedSegments), b.mustNotDeliver);
+        String problem = problem(d, n, failure);
+        if (problem != null) {
+            throw violation(b + ": " + problem);
         }
-        check(n >= 0 && n <= asked, b + " transferred " + n + " of " + asked + " bytes");
-        long offset = b.submittedOffset;
-        long cap = Math.min(asked, 0x7FFFF000L); // Linux MAX_RW_COUNT: one read or write moves at most this
-        boolean realBuffers = b.submittedBuffers.stream().noneMatch(i -> i == NULL_HUGE || i == NULL_SMALL);
-        switch (b.fd) {
-            case FD_NULL -> check(b.reads() ? n == 0 : n == cap, b + " on /dev/null transferred " + n);
-            case FD_PIPE_EOF, FD_STDIN -> check(n == 0, b + " at end of file transferred " + n);
-            // A character device may transfer less than asked (read_iter_zero stops early when the
-            // task should yield and io_uring tried without blocking): short, never nothing.
-            case FD_ZERO -> check(b.reads() ? n > 0 || asked == 0 : n == cap,
-                    b + " on /dev/zero transferred " + n + " of " + asked);
-            case FD_RDONLY -> {
-                // Exactly what the file holds from there; less only when a buffer faults (address 0):
-                // the kernel stops at it and reports what it read.
-                long expected = offset < 0 ? -1 : Math.max(0, Math.min(cap, RDONLY_SIZE - Math.min(offset, RDONLY_SIZE)));
-                check(realBuffers ? n == expected : n <= expected, b + " of the read-only file at " + offset
-                        + " transferred " + n + ", expected " + expected);
-            }
-            case FD_DATA -> {
-                // Whole, unless a buffer faults (address 0): a vectored write then stops there.
-                if (!b.reads() && realBuffers && offset >= 0 && offset <= (1L << 40)) {
-                    check(n == asked, b + " on the data file wrote " + n + " of " + asked);
-                }
-            }
-            default -> {
-            }
-        }
-        if (b.reads() && n > 0 && (b.fd == FD_RDONLY || b.fd == FD_ZERO)) {
+        if (failure == null && b.reads() && n > 0 && (b.fd == FD_RDONLY || b.fd == FD_ZERO || b.fd == FD_PIPE_FED)) {
             if (b.tainted) {
                 STATS.outcome("data check skipped: buffer shared with another read in flight");
-            } else if (!realBuffers) {
+            } else if (!d.realBuffers()) {
                 STATS.outcome("data check skipped: buffer at address 0");
             } else {
-                verifyRead(b, n, offset);
+                verifyRead(b, n, d.offset());
             }
         }
+    }
+
+    /**
+     * What the judge needs of one completed submission: its kind and descriptor, its offset and
+     * byte count, whether all its buffers are real memory, whether an arena of its buffers is
+     * closed now, and whether its data cannot have arrived before its arena closed.
+     */
+    private record Done(Kind kind, int fd, long offset, long asked, boolean realBuffers, boolean arenaClosed,
+                        boolean mustNotDeliver) {
+        boolean reads() {
+            return kind == Kind.READ || kind == Kind.READV;
+        }
+    }
+
+    /** {@link Done} of a block in progress, from the block itself (for a self-reaping callback, before its aioReturn). */
+    private Done done(Block b, Aio self) {
+        long offset = switch (self) {
+            case AioRead r -> r.offset();
+            case AioWrite w -> w.offset();
+            case AioReadv r -> r.offset();
+            case AioWritev w -> w.offset();
+            case AioFsync f -> 0;
+        };
+        long asked = switch (self) {
+            case AioRead r -> r.nbytes();
+            case AioWrite w -> w.nbytes();
+            case AioReadv r -> r.buffers().stream().mapToLong(MemorySegment::byteSize).sum();
+            case AioWritev w -> w.buffers().stream().mapToLong(MemorySegment::byteSize).sum();
+            case AioFsync f -> 0;
+        };
+        return new Done(b.kind, b.fd, offset, asked, realBuffers(b.buffers), !segmentsAlive(b.segments),
+                b.mustNotDeliver);
+    }
+
+    private static boolean realBuffers(List<Integer> indices) {
+        return indices.stream().noneMatch(i -> i == NULL_HUGE || i == NULL_SMALL);
+    }
+
+    private static boolean segmentsAlive(List<MemorySegment> segments) {
+        for (MemorySegment s : segments) {
+            if (s != null && !s.scope().isAlive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * What is wrong with the outcome of {@code d} ({@code n} bytes, or {@code failure}), or null.
+     * {@code EFAULT} only from a buffer at address 0 or, for a read, a shared arena closed while
+     * it was in flight (its data is then dropped); a read that cannot have had data before its
+     * arena closed must not succeed with data.
+     */
+    private static String problem(Done d, long n, Errno failure) {
+        if (failure != null) {
+            if (failure == Errno.EFAULT && d.realBuffers() && !(d.reads() && d.arenaClosed())) {
+                return d.kind() + " on " + FD_NAMES.get(d.fd()) + " failed with EFAULT, though all its buffers are"
+                        + " real memory" + (d.arenaClosed() ? " (a write, whose bytes were taken at submit)" : ", alive");
+            }
+            return null;
+        }
+        if (d.mustNotDeliver() && n > 0) {
+            return "a read of the pipe whose shared arena was closed before the pipe had any data succeeded with "
+                    + n + " bytes (expected EFAULT: where did the data go?)";
+        }
+        long asked = d.asked();
+        if (d.kind() == Kind.FSYNC || d.kind() == Kind.FDATASYNC) {
+            return n == 0 ? null : "an fsync returned " + n;
+        }
+        if (n < 0 || n > asked) {
+            return d.kind() + " transferred " + n + " of " + asked + " bytes";
+        }
+        long offset = d.offset();
+        long cap = Math.min(asked, 0x7FFFF000L); // Linux MAX_RW_COUNT: one read or write moves at most this
+        boolean ok = switch (d.fd()) {
+            case FD_NULL -> d.reads() ? n == 0 : n == cap;
+            case FD_PIPE_EOF, FD_STDIN -> n == 0;
+            // A character device may transfer less than asked (read_iter_zero stops early when the
+            // task should yield and io_uring tried without blocking): short, never nothing.
+            case FD_ZERO -> d.reads() ? n > 0 || asked == 0 : n == cap;
+            // Exactly what the file holds from there; less only when a buffer faults (address 0):
+            // the kernel stops at it and reports what it read.
+            case FD_RDONLY -> {
+                long expected = offset < 0 ? -1 : Math.max(0, Math.min(cap, RDONLY_SIZE - Math.min(offset, RDONLY_SIZE)));
+                yield d.realBuffers() ? n == expected : n <= expected;
+            }
+            // Whole, unless a buffer faults (address 0): a vectored write then stops there.
+            case FD_DATA -> d.reads() || !d.realBuffers() || offset < 0 || offset > (1L << 40) || n == asked;
+            // A pipe that is never at end of file: a read returns something (or is a read of nothing).
+            case FD_PIPE_FED -> !d.reads() || n > 0 || asked == 0;
+            default -> true;
+        };
+        return ok ? null : d.kind() + " on " + FD_NAMES.get(d.fd()) + " at " + offset + " transferred " + n + " of "
+                + asked + " bytes";
     }
 
     private long nbytes(Block b) {
@@ -784,7 +1166,7 @@ final class MisuseWorld implements AutoCloseable {
             case AioRead r -> r.nbytes();
             case AioWrite w -> w.nbytes();
             case AioReadv r -> r.buffers().stream().mapToLong(MemorySegment::byteSize).sum();
-            case AioWritev w -> b.submittedBuffers.stream().mapToLong(i -> buffers[i].byteSize()).sum();
+            case AioWritev w -> b.submittedSegments.stream().mapToLong(MemorySegment::byteSize).sum();
             case AioFsync f -> 0;
         };
     }
@@ -793,14 +1175,13 @@ final class MisuseWorld implements AutoCloseable {
     private void verifyRead(Block b, long n, long offset) {
         long done = 0;
         try {
-            for (int i : b.submittedBuffers) {
-                MemorySegment s = buffers[i];
+            for (MemorySegment s : b.submittedSegments) {
                 if (!s.scope().isAlive()) {
                     STATS.outcome("data check skipped: arena closed");
                     return;
                 }
                 for (long k = 0; k < s.byteSize() && done < n; k++, done++) {
-                    byte want = b.fd == FD_ZERO ? 0 : rdonlyContent[(int) (offset + done)];
+                    byte want = b.fd == FD_ZERO ? 0 : b.fd == FD_PIPE_FED ? FEED_BYTE : rdonlyContent[(int) (offset + done)];
                     byte got = s.get(JAVA_BYTE, k);
                     if (got != want) {
                         throw violation(b + " read byte " + done + " as " + got + ", the file holds " + want);
@@ -818,6 +1199,9 @@ final class MisuseWorld implements AutoCloseable {
         Block b = slots[slot];
         if (b == null) {
             return;
+        }
+        if (b.async) {
+            awaitCallbacks(b); // then it is idle (or closed), and known so
         }
         if (b.inProgress && !b.closed && !blockEngineClosed(b)) {
             long deadline = System.nanoTime() + PATIENCE.toNanos();
@@ -866,14 +1250,10 @@ final class MisuseWorld implements AutoCloseable {
             return;
         }
         Throwable e = o.thrown();
-        boolean hasNull = list.contains(null);
+        // Null entries are ignored (POSIX): a list of nothing but nulls is a list without blocks.
         boolean mixed = blocks.stream().map(b -> b.foreign).distinct().count() > 1;
-        boolean right = e instanceof NullPointerException ? hasNull
-                : e instanceof IllegalArgumentException ? list.isEmpty() || mixed || (t != null && t.isNegative())
+        boolean right = e instanceof IllegalArgumentException ? blocks.isEmpty() || mixed || (t != null && t.isNegative())
                 : e instanceof AioException a && a.errno() == Errno.EINTR && interrupted;
-        if (e instanceof IllegalStateException) {
-            right = false;
-        }
         check(right, "aioSuspend(" + c + ") threw " + e);
     }
 
@@ -885,13 +1265,18 @@ final class MisuseWorld implements AutoCloseable {
             case 1 -> LioMode.LIO_NOWAIT;
             default -> null;
         };
-        SigevNotify n = notification(c.notification());
+        SigevNotify n = notification(c.notification(), null);
+        List<Block> distinct = dedupe(blocks);
         Map<Block, Boolean> before = new IdentityHashMap<>();
-        for (Block b : blocks) {
+        Map<Block, Boolean> async = new IdentityHashMap<>();
+        for (Block b : distinct) {
             before.put(b, b.inProgress);
+            async.put(b, b.async);
+            arm(b);
         }
+        boolean viaEngine = blocks.isEmpty();
         Outcome o = call(Call.LIO, "lioListio(" + mode + ", " + c.slots() + ")", () -> {
-            if (list.isEmpty() || list.getFirst() == null) {
+            if (viaEngine) {
                 // Aio.lioListio picks the engine of the first block; with none, ask ours directly.
                 engine.lioListio(mode, list, n);
             } else {
@@ -900,22 +1285,30 @@ final class MisuseWorld implements AutoCloseable {
             return null;
         });
         if (o.ok()) {
-            for (Block b : blocks) {
-                check(!before.get(b) && !b.closed, "lioListio accepted " + b);
+            for (Block b : distinct) {
+                check(async.get(b) || (!before.get(b) && !b.closed), "lioListio accepted " + b);
             }
-            started(dedupe(blocks));
+            if (blocks.isEmpty()) {
+                STATS.outcome("lioListio of no block (" + list.size() + " nulls) ok");
+            }
+            if (distinct.stream().anyMatch(b -> b.reaper != null)) {
+                STATS.outcome("lioListio " + mode + " with self-reaping blocks ok");
+            }
+            started(distinct);
             return;
         }
         Throwable e = o.thrown();
         if (e instanceof AioException a) {
             Set<Aio> notQueued = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
             notQueued.addAll(a.notQueued());
+            check(a.notQueued().stream().noneMatch(Objects::isNull), "notQueued() names null");
             List<Block> queued = new ArrayList<>();
-            for (Block b : dedupe(blocks)) {
+            for (Block b : distinct) {
                 if (!notQueued.contains(b.aio)) {
                     queued.add(b);
                 } else {
-                    check(!b.aio.inProgress(), "a block in notQueued() is in progress: " + b);
+                    disarm(b);
+                    check(async.get(b) || !b.aio.inProgress(), "a block in notQueued() is in progress: " + b);
                 }
             }
             started(queued);
@@ -924,10 +1317,36 @@ final class MisuseWorld implements AutoCloseable {
                     || (errno == Errno.EINTR && interrupted), "lioListio threw " + a);
             return;
         }
-        // Refused as a whole: nothing may have been submitted.
-        for (Block b : blocks) {
-            check(b.aio.inProgress() == before.get(b) || b.closed || blockEngineClosed(b),
+        // Refused as a whole: nothing may have been submitted, and only for a documented reason.
+        for (Block b : distinct) {
+            disarm(b);
+        }
+        for (Block b : distinct) {
+            check(async.get(b) || b.aio.inProgress() == before.get(b) || b.closed || blockEngineClosed(b),
                     "lioListio threw " + e + " but changed " + b);
+        }
+        boolean mixed = blocks.stream().map(b -> b.foreign).distinct().count() > 1;
+        boolean duplicate = distinct.size() < blocks.size();
+        boolean fsync = blocks.stream().anyMatch(b -> b.kind == Kind.FSYNC || b.kind == Kind.FDATASYNC);
+        boolean vectoredUnsupported = blocks.stream().anyMatch(b -> (b.kind == Kind.READV || b.kind == Kind.WRITEV)
+                && !EngineUnderTest.vectored(b.aio.engine().name()));
+        boolean notIdle = blocks.stream().anyMatch(b -> b.inProgress || b.async || b.closed || blockEngineClosed(b)
+                || !buffersAlive(b)) || (viaEngine && engineClosed);
+        boolean right = switch (e) {
+            case NullPointerException x -> mode == null;
+            case IllegalArgumentException x -> mixed || duplicate || fsync;
+            case UnsupportedOperationException x -> vectoredUnsupported;
+            case IllegalStateException x -> notIdle;
+            default -> false;
+        };
+        if (!right) {
+            StringBuilder states = new StringBuilder();
+            for (Block b : distinct) {
+                states.append("\n    ").append(b).append(": model inProgress=").append(before.get(b))
+                        .append(", self-reaping=").append(b.reaper == null ? "no" : NOTIFY_NAMES.get(b.reaper.kind));
+            }
+            throw violation("lioListio(" + mode + ", " + c.slots() + ") of " + (blocks.isEmpty() ? "no block"
+                    : "blocks it had no documented reason to refuse") + " threw " + e + states, e);
         }
     }
 
@@ -946,27 +1365,58 @@ final class MisuseWorld implements AutoCloseable {
         if (b == null) {
             return;
         }
+        touch(b);
         call(Call.CLOSE, "close " + b, () -> {
             b.aio.close();
             return null;
         });
         b.closed = true;
         b.inProgress = false;
+        b.async = false;
     }
 
+    /**
+     * Closes the closable shared arena (0) at once, whatever I/O its buffer is in (allowed: such
+     * buffers are staged), and gives buffer 9 a new arena; reads in flight on it may then end
+     * with {@code EFAULT}. Closes the closable confined arena (1), which no I/O can use.
+     */
     private void closeArena(int which) {
-        if (arenaClosed[which] || Thread.currentThread() != owner) {
+        if (Thread.currentThread() != owner) {
             return;
         }
-        int buffer = which == 0 ? BUF_CLOSABLE_SHARED : BUF_CLOSABLE_CONFINED;
-        // A test may close an arena only when no I/O can touch it: wait for the blocks using it.
+        if (which == 1) {
+            if (!arenaClosed[1]) {
+                closableConfined.close();
+                arenaClosed[1] = true;
+            }
+            return;
+        }
+        MemorySegment old = buffers[BUF_CLOSABLE_SHARED];
+        List<Block> inFlight = new ArrayList<>();
         for (Block b : allBlocks()) {
-            if (b.inProgress && !b.closed && b.submittedBuffers.contains(buffer) && !blockEngineClosed(b)) {
-                awaitQuietly(b);
+            if ((b.inProgress || b.async) && !b.closed && !blockEngineClosed(b) && b.submittedSegments != null
+                    && b.submittedSegments.stream().anyMatch(x -> x == old)) {
+                inFlight.add(b);
             }
         }
-        (which == 0 ? closableShared : closableConfined).close();
-        arenaClosed[which] = true;
+        boolean fedBefore;
+        synchronized (fedPipe) { // no feed between telling whether the pipe was ever fed and the close
+            fedBefore = pipeFed;
+            try {
+                closableShared.close();
+            } catch (IllegalStateException refused) {
+                throw violation("close() of a shared arena whose buffer is in flight threw " + refused, refused);
+            }
+        }
+        for (Block b : inFlight) {
+            STATS.outcome("shared arena closed under " + b.kind + " on " + FD_NAMES.get(b.fd));
+            // A read of the fed pipe into this buffer (first) cannot have had data if the pipe never had any.
+            if (!fedBefore && b.fd == FD_PIPE_FED && b.reads() && b.submittedSegments.getFirst() == old) {
+                b.mustNotDeliver = true;
+            }
+        }
+        closableShared = Arena.ofShared();
+        buffers[BUF_CLOSABLE_SHARED] = closableShared.allocate(1024);
     }
 
     /** Waits (bounded) until {@code b}'s I/O is over, without returning it. */
@@ -997,12 +1447,18 @@ final class MisuseWorld implements AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
+        for (Block b : allBlocks()) {
+            if (!b.foreign && b.reaper != null) {
+                b.reaper.mainTouched = true; // its callback may find it closed by the engine
+            }
+        }
         closeBounded(engine, "close() of the engine under test");
         engineClosed = true;
         for (Block b : allBlocks()) {
             if (!b.foreign) {
                 b.closed = true;
                 b.inProgress = false;
+                b.async = false;
             }
         }
         STATS.outcome("engine closed mid-sequence");
@@ -1059,9 +1515,21 @@ final class MisuseWorld implements AutoCloseable {
             }
             default -> engine.aioSuspend(Arrays.asList((Aio) null), Duration.ZERO);
         });
-        check(!o.ok(), "a call with a null argument (#" + which + ") returned " + o.value());
         check(!(o.thrown() instanceof IllegalStateException) || engineClosed,
                 "a call with a null argument (#" + which + ") on an open engine threw " + o.thrown());
+        if (which == 10) {
+            // A null entry of a list is ignored (POSIX): a list of one null is an empty list.
+            check(o.ok() || o.thrown() instanceof IllegalStateException,
+                    "lioListio of a list of one null threw " + o.thrown());
+        } else if (which == 11) {
+            // ... and aioSuspend of it has no block to wait for.
+            check(o.thrown() instanceof IllegalArgumentException || o.thrown() instanceof IllegalStateException,
+                    "aioSuspend of a list of one null " + (o.ok() ? "returned " + o.value() : "threw " + o.thrown()));
+        } else {
+            check(!o.ok(), "a call with a null argument (#" + which + ") returned " + o.value());
+            check(!(o.thrown() instanceof IllegalArgumentException),
+                    "a call with a null argument (#" + which + ") threw " + o.thrown());
+        }
     }
 
     private void onOtherThread(MisuseStep inner) throws Exception {
@@ -1113,7 +1581,16 @@ final class MisuseWorld implements AutoCloseable {
 
     /** After each step: what each block says of itself agrees with what the calls said. */
     private void checkModel(MisuseStep s) {
+        String fromCallback = callbackViolations.poll();
+        if (fromCallback != null) {
+            throw violation("after " + s + ": " + fromCallback);
+        }
         for (Block b : allBlocks()) {
+            settle(b);
+            if (b.async) {
+                checkAsync(s, b);
+                continue;
+            }
             boolean closed = b.closed || blockEngineClosed(b);
             if (closed) {
                 check(!b.aio.inProgress(), "a closed block says it is in progress: " + b);
@@ -1135,6 +1612,42 @@ final class MisuseWorld implements AutoCloseable {
         }
     }
 
+    /**
+     * What is guaranteed of a block whose callbacks are still at work: once its callback closed it,
+     * it is closed; one that reaps (and perhaps closes) itself but never resubmits, once not in
+     * progress, stays so and says no {@code EINPROGRESS}. (Whether it is in progress is the
+     * callbacks' business.)
+     */
+    private void checkAsync(MisuseStep s, Block b) {
+        boolean closedByCallback = b.reaper.closedByCallback;
+        boolean inProgress = b.aio.inProgress();
+        if (closedByCallback) {
+            check(!inProgress, "after " + s + ": a block its callback closed says it is in progress: " + b);
+            check(throwsIllegalState(b.aio), "error() of a block its callback closed did not throw: " + b);
+            return;
+        }
+        if (!inProgress && b.reaper.kind != NOTIFY_REAP_RESUBMIT) {
+            Errno e;
+            try {
+                e = b.aio.error();
+            } catch (IllegalStateException closedMeanwhile) {
+                check(b.reaper.kind == NOTIFY_REAP_CLOSE, "error() of " + b + " threw " + closedMeanwhile);
+                return;
+            }
+            check(e != Errno.EINPROGRESS, "after " + s + ": " + b + " is not in progress but says EINPROGRESS");
+            check(!b.aio.inProgress(), "after " + s + ": " + b + " was reaped by its callback, then in progress again");
+        }
+    }
+
+    private static boolean throwsIllegalState(Aio aio) {
+        try {
+            aio.error();
+            return false;
+        } catch (IllegalStateException expected) {
+            return true;
+        }
+    }
+
     // ------------------------------------------------------------------ the end of a sequence
 
     /**
@@ -1144,7 +1657,17 @@ final class MisuseWorld implements AutoCloseable {
     @Override
     public void close() throws IOException {
         Thread.interrupted();
+        feeding = true; // every read of the fed pipe must end
         try {
+            for (Block b : allBlocks()) {
+                if (b.async) {
+                    awaitCallbacks(b);
+                }
+            }
+            String fromCallback = callbackViolations.poll();
+            if (fromCallback != null) {
+                throw violation("at the end: " + fromCallback);
+            }
             for (Block b : allBlocks()) {
                 if (!b.closed && !blockEngineClosed(b)) {
                     if (b.inProgress) {
@@ -1165,6 +1688,13 @@ final class MisuseWorld implements AutoCloseable {
             }
             closeBounded(foreign, "close() of the foreign engine");
         } finally {
+            feederStop = true;
+            try {
+                feeder.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            fedPipe.close();
             if (!engineClosed) {
                 engine.close();
             }
@@ -1179,9 +1709,7 @@ final class MisuseWorld implements AutoCloseable {
             LinuxCalls.close(brokenPipe.writeFd());
             shared.close();
             confined.close();
-            if (!arenaClosed[0]) {
-                closableShared.close();
-            }
+            closableShared.close();
             if (!arenaClosed[1]) {
                 closableConfined.close();
             }
@@ -1204,7 +1732,7 @@ final class MisuseWorld implements AutoCloseable {
         Path p = dir.resolve("after");
         int fd = LinuxCalls.open(p.toString(), 0100 | LinuxCalls.O_RDWR | LinuxCalls.O_CLOEXEC);
         check(fd >= 0, "open for the final check failed");
-        try (Arena a = Arena.ofConfined()) {
+        try (Arena a = Arena.ofShared()) {
             MemorySegment in = a.allocate(4096);
             try (AioWrite w = AioWrite.of(engine, fd, 4096, BlockPattern.bytes(4096, 3, 4096), 0, SigevNotify.none());
                     AioRead r = new AioRead(engine, fd, 4096, in, 0, SigevNotify.none())) {

@@ -238,14 +238,14 @@ public abstract class Operation {
                 stageBuffers();
                 r = startSingle();
             } catch (RuntimeException | Error e) {
-                phase = IDLE;
+                backToIdle();
                 throw e;
             }
         } finally {
             engine.exit();
         }
         if (r < 0) {
-            phase = IDLE;
+            backToIdle();
             idleErrno = -r;
             throw Failures.operation(this, -r, null);
         }
@@ -297,7 +297,7 @@ public abstract class Operation {
         }
         idleErrno = r < 0 ? (int) -r : 0;
         result = PENDING;
-        phase = IDLE;
+        backToIdle();
         if (r < 0) {
             throw Failures.operation(this, (int) -r, null);
         }
@@ -447,6 +447,15 @@ public abstract class Operation {
         closeAs("it became unreachable");
     }
 
+    /**
+     * In progress to idle, unless the block was closed meanwhile by another thread (a
+     * {@code close()} racing with the block's own notification that reaps it): a closed block
+     * stays closed, its native state freed, whatever the other thread was in the middle of.
+     */
+    private void backToIdle() {
+        PHASE.compareAndSet(this, IN_PROGRESS, IDLE);
+    }
+
     /** Marks the operation closed and frees its native state, exactly once. */
     final void closeAs(String because) {
         synchronized (this) {
@@ -516,7 +525,7 @@ public abstract class Operation {
         try {
             stageBuffers();
         } catch (RuntimeException e) {
-            phase = IDLE;
+            backToIdle();
             throw e;
         }
         return true;
@@ -526,7 +535,7 @@ public abstract class Operation {
     final void notQueued(int errno) {
         idleErrno = errno;
         notQueuedBy = listStamp;
-        phase = IDLE;
+        backToIdle();
     }
 
     /** A list member that was never handed to the engine (it failed validation). */

@@ -3,6 +3,7 @@ package dev.jaio.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.jaio.reliability.MisuseStep.AwaitAndReturn;
+import dev.jaio.reliability.MisuseStep.Close;
 import dev.jaio.reliability.MisuseStep.CloseArena;
 import dev.jaio.reliability.MisuseStep.CloseEngine;
 import dev.jaio.reliability.MisuseStep.Create;
@@ -10,6 +11,7 @@ import dev.jaio.reliability.MisuseStep.FeedPipe;
 import dev.jaio.reliability.MisuseStep.Interrupted;
 import dev.jaio.reliability.MisuseStep.Kind;
 import dev.jaio.reliability.MisuseStep.Lio;
+import dev.jaio.reliability.MisuseStep.OnOtherThread;
 import dev.jaio.reliability.MisuseStep.Submit;
 import java.util.List;
 import net.jqwik.api.Example;
@@ -180,5 +182,25 @@ class MisuseRegressions {
                 new FeedPipe(),
                 new AwaitAndReturn(0));
         assertEquals(before + 1, MisuseWorld.STATS.count("op READ EFAULT"), "the read did not end with EFAULT");
+    }
+
+    /**
+     * Found by the fuzzer (posix, seed 3056224601191599118): a block closed on another thread
+     * while its own notification reaps it. The callback's {@code aioReturn()} ended by making the
+     * block idle again after {@code close()} had marked it closed and freed its aiocb, so the
+     * block came back to life over freed memory ({@code error()} answered instead of throwing).
+     * A race: the sequence runs 20 times.
+     */
+    @Example
+    void closeOnAnotherThreadWhileTheNotificationReapsTheBlock() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            run(
+                    new Create(0, Kind.READ, 0, 0, List.of(0), 0, MisuseWorld.NOTIFY_REAP, false),
+                    new Submit(0),
+                    new OnOtherThread(new Close(0)),
+                    new Create(0, Kind.READ, 0, 0, List.of(0), 0, MisuseWorld.NOTIFY_REAP_RESUBMIT, false),
+                    new Submit(0),
+                    new OnOtherThread(new Close(0)));
+        }
     }
 }

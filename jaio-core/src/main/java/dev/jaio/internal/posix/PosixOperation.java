@@ -257,8 +257,15 @@ final class PosixOperation extends Operation {
     @Override
     protected void onReturned() {
         // glibc's aio_return only reads __return_value, but POSIX makes it the call that lets the
-        // implementation release what it keeps for the aiocb; keep the protocol.
-        PosixAio.aioReturn(aiocb);
+        // implementation release what it keeps for the aiocb; keep the protocol. (Not once a
+        // racing close() of another thread has freed the aiocb: see pin().)
+        if (pin()) {
+            try {
+                PosixAio.aioReturn(aiocb);
+            } finally {
+                unpin();
+            }
+        }
         finished();
     }
 

@@ -1978,6 +1978,12 @@ public abstract class AioEngineContract {
      */
     @Test
     void sharedArenaClosedUnderAPendingWriteWritesWhatWasSubmitted() throws Exception {
+        for (boolean inList : new boolean[] {false, true}) {
+            sharedArenaClosedUnderAPendingWrite(inList);
+        }
+    }
+
+    private void sharedArenaClosedUnderAPendingWrite(boolean inList) throws Exception {
         Pipe p = pipe();
         int size = 4096;
         byte[] filler = new byte[p.capacity()];
@@ -1985,7 +1991,11 @@ public abstract class AioEngineContract {
         Arena shared = Arena.ofShared();
         MemorySegment seg = shared.allocate(size).fill((byte) 'W');
         AioWrite w = track(new AioWrite(engine(), p.writeFd(), 0, seg, 0, SigevNotify.none()));
-        Aio.lioListio(LioMode.LIO_NOWAIT, List.of(w), SigevNotify.none());
+        if (inList) {
+            Aio.lioListio(LioMode.LIO_NOWAIT, List.of(w), SigevNotify.none());
+        } else {
+            w.submit();
+        }
         assertStaysInProgress(w);
         boolean closed;
         try {

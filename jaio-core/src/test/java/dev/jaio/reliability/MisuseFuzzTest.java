@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jaio.AioEngine;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,12 +36,30 @@ class MisuseFuzzTest {
                 dir.resolve(name), Duration.ofSeconds(300 + TRIES / 2), "  [fuzz " + name + "] ");
         List<String> summary = o.linesStartingWith("FUZZ-SUMMARY ");
         System.out.println("misuse fuzzer [" + name + "]: " + o.describe() + "; " + summary);
-        assertTrue(o.crashLogs().isEmpty(), () -> "the JVM crashed: " + o.crashLogs() + "\n" + o.output());
+        assertTrue(o.crashLogs().isEmpty(), () -> "the JVM crashed: " + o.crashLogs() + "\n" + crashFrames(o)
+                + "\n" + o.output());
         assertFalse(o.timedOut(), () -> "the fuzzer hung\n" + o.output());
         assertEquals(0, o.exitCode(), () -> "the fuzzer found a violation (exit " + o.exitCode() + "); its report:\n"
                 + o.output());
         assertEquals(1, summary.size(), o::output);
         long sequences = Long.parseLong(summary.getFirst().replaceAll(".*sequences=(\\d+).*", "$1"));
         assertTrue(sequences >= TRIES, "only " + sequences + " sequences ran");
+    }
+
+    /** The thread and frames of each crash log, which the temporary directory does not keep. */
+    private static String crashFrames(ChildJvm.Outcome o) {
+        StringBuilder out = new StringBuilder();
+        for (Path log : o.crashLogs()) {
+            try {
+                for (String line : Files.readAllLines(log)) {
+                    if (line.startsWith("Current thread") || line.matches("^[jJCVv] .*") || line.startsWith("siginfo")) {
+                        out.append(line).append('\n');
+                    }
+                }
+            } catch (java.io.IOException e) {
+                out.append("(could not read ").append(log).append(": ").append(e).append(")\n");
+            }
+        }
+        return out.toString();
     }
 }

@@ -46,6 +46,8 @@ final class PosixOperation extends Operation {
     /** Threads handing the aiocb to libc right now ({@link #pin()}), plus {@link #FREE_REQUESTED} once freed. */
     private final java.util.concurrent.atomic.AtomicInteger pins = new java.util.concurrent.atomic.AtomicInteger();
     private static final int FREE_REQUESTED = 1 << 30;
+    /** The submission (see {@code Operation.submission()}) whose request libc has, or is being given. */
+    private volatile int handedToLibc;
     /** Token of the {@code SIGEV_THREAD} dispatch for this block's notification, or 0. */
     private long threadToken;
     private final PosixEngine posixEngine;
@@ -83,6 +85,19 @@ final class PosixOperation extends Operation {
     /** Before a list submission: marks the aiocb so a failed list shows whether it was queued. */
     void markUnqueued() {
         aiocb.set(JAVA_INT, AIO_ERROR_CODE, NOT_QUEUED_SENTINEL);
+        handedToLibc = submission();
+    }
+
+    /**
+     * Before a single submission: the aiocb says "in progress" before libc has it, and the
+     * submission counts as handed over. Until then {@link #pollNative()} answers "pending" without
+     * asking libc, whose answer would be about the previous submission (a {@code close()} of
+     * another thread could otherwise take the block for done and free the aiocb that this thread
+     * is about to give libc).
+     */
+    private void markInProgress() {
+        aiocb.set(JAVA_INT, AIO_ERROR_CODE, Errno.EINPROGRESS.code());
+        handedToLibc = submission();
     }
 
     /** After a failed list submission: whether libc never queued this aiocb, and why. 0 if it was queued. */
@@ -145,6 +160,7 @@ final class PosixOperation extends Operation {
     }
 
     private int submitToLibc() {
+        markInProgress();
         int r = switch (kind) {
             case READ -> {
                 prepareTransfer(PosixAio.LIO_READ);
@@ -171,19 +187,22 @@ final class PosixOperation extends Operation {
     @Override
     protected long pollNative() {
         int submission = submission();
+        if (handedToLibc != submission) {
+            return PENDING; // still being handed to libc by its submitter: see markInProgress()
+        }
         if (!pin()) {
             return storedResult(); // closed meanwhile (by its own notification, say): nothing to ask
         }
         long r;
         try {
             int e = PosixAio.aioError(aiocb);
-            if (e == Errno.EINPROGRESS.code()) {
+            if (e == Errno.EINPROGRESS.code() || e == NOT_QUEUED_SENTINEL) {
+                // The sentinel: lio_listio is queuing it right now (one it could not queue is
+                // made idle by the list and never polled).
                 return PENDING;
             }
             if (e == 0) {
                 r = PosixAio.aioReturn(aiocb);
-            } else if (e == NOT_QUEUED_SENTINEL) {
-                r = -Errno.EAGAIN.code();
             } else {
                 r = e > 0 ? -e : e;
             }

@@ -685,8 +685,9 @@ public final class UringEngine extends JavaCompletingEngine {
         }
         if (!endedLaneHeads.isEmpty()) {
             // A completion ended a lane's head: submit the lane's next, now that reapLock is left;
-            // a caller holding submitLock (a flush, the in-flight budget) leaves it to the reaper.
-            if (Thread.holdsLock(submitLock)) {
+            // a caller holding submitLock (a flush, the in-flight budget), or reapLock further up
+            // its stack, leaves it to the reaper.
+            if (Thread.holdsLock(submitLock) || Thread.holdsLock(reapLock)) {
                 wakeReaper();
             } else {
                 releaseLanes();

@@ -195,7 +195,14 @@ public abstract class AbstractEngine implements AioEngine {
                 queued[good++] = op;
             }
             int r;
-            enter();
+            try {
+                enter();
+            } catch (IllegalStateException closedMeanwhile) {
+                // The engine was closed after requireOpen(): the blocks begun above are idle again,
+                // or close() would wait for ever for operations no engine ever received.
+                undo(queued, good);
+                throw closedMeanwhile;
+            }
             try {
                 r = startList(queued, good, mode, listNotify);
             } catch (RuntimeException | Error e) {
@@ -620,7 +627,9 @@ public abstract class AbstractEngine implements AioEngine {
         Operation[] one = new Operation[1];
         for (Operation op : inFlight) {
             one[0] = op;
-            while (pollUnguarded(op) == Operation.PENDING) {
+            // A block a submitter began just before the gate closed is idle again once its
+            // submitter finds the gate closed: nothing is to be drained for it.
+            while (op.inProgress() && pollUnguarded(op) == Operation.PENDING) {
                 awaitSlice(one, 0, 1, WAIT_SLICE_NANOS);
             }
         }

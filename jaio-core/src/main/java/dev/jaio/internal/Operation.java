@@ -257,7 +257,12 @@ public abstract class Operation {
             throw e;
         }
         int r;
-        engine.enter();
+        try {
+            engine.enter();
+        } catch (IllegalStateException closedMeanwhile) {
+            phase = IDLE; // closed after requireOpen(): never handed to the engine
+            throw closedMeanwhile;
+        }
         try {
             r = startSingle();
         } catch (RuntimeException | Error e) {

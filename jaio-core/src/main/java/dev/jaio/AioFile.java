@@ -47,7 +47,7 @@ public final class AioFile implements AutoCloseable {
      * READ, WRITE or APPEND the file is opened for reading. As in {@code java.nio}, APPEND
      * ({@code O_APPEND}) opens for writing and refuses READ and TRUNCATE_EXISTING; every write
      * then lands at the end of the file, whatever its offset, and POSIX wants such writes kept in
-     * call order (the posix and threads engines do). New files get mode {@code 0666} less the umask.
+     * call order (every engine does). New files get mode {@code 0666} less the umask.
      *
      * @throws NoSuchFileException if it does not exist (and CREATE was not given)
      * @throws AccessDeniedException without permission

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,32 +80,5 @@ class UringEngineContractTest extends AioEngineContract {
                 assertEquals(1, r.aioReturn());
             }
         }
-    }
-
-    /**
-     * Known bug, found by the contract's order tests (issue 9): reads waiting on an empty pipe
-     * do not complete in call order when one write feeds them all; they were seen to complete in
-     * reverse order (the last read submitted gets the first bytes). POSIX wants call order on
-     * descriptors without offsets, as glibc and the threads engine keep it. Tagged
-     * {@code known-bug} (out of the default build, {@code ./mvnw -Pknown-bugs verify} runs it)
-     * until the io_uring engine keeps the order.
-     */
-    @Test
-    @Tag("known-bug")
-    @Override
-    void pipeReadsStayInCallOrder() throws Exception {
-        super.pipeReadsStayInCallOrder();
-    }
-
-    /**
-     * Known bug, as {@link #pipeReadsStayInCallOrder()}: writes submitted while the pipe is full
-     * wait in the kernel and were seen to land out of call order in every round once the pipe was
-     * emptied. Tagged {@code known-bug} until the io_uring engine keeps the order.
-     */
-    @Test
-    @Tag("known-bug")
-    @Override
-    void writesToAFullPipeStayInCallOrder() throws Exception {
-        super.writesToAFullPipeStayInCallOrder();
     }
 }

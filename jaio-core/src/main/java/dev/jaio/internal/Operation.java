@@ -90,6 +90,11 @@ public abstract class Operation {
     private StagedBuffers staged;
     /** This submission reads into staged memory: completing it delivers the bytes to the user's buffers. */
     private boolean deliverOnCompletion;
+    /**
+     * {@link CallOrder#ask}'s answer for this block, kept once had (-1 until then). Written and
+     * read by the thread that submits, one at a time, as all of a block's idle state.
+     */
+    private int callOrder = -1;
 
     protected Operation(AbstractEngine engine, OpKind kind, int fd, int priority, AioFsyncMode fsyncMode,
                         SigevNotify notify) {
@@ -164,6 +169,25 @@ public abstract class Operation {
             }
         }
         return n;
+    }
+
+    /**
+     * Whether this block's operations must keep call order on its descriptor (see
+     * {@link CallOrder#ask}): asked of the kernel at the block's first submission, then kept, so
+     * a reused block makes no system call for it. False when the descriptor could not be asked
+     * (not open: the operation fails on its own). For the engines that keep the order themselves;
+     * called by the submitting thread.
+     */
+    public final boolean inCallOrder() {
+        int answer = callOrder;
+        if (answer < 0) {
+            answer = CallOrder.ask(fd, kind);
+            if (answer < 0) {
+                return false;
+            }
+            callOrder = answer;
+        }
+        return answer == CallOrder.IN_CALL_ORDER;
     }
 
     /** From a successful submit until {@link #aioReturn()}. */

@@ -40,12 +40,6 @@ final class ThreadsOperation extends Operation {
     /** {@code sequence << 2 | state}; the sequence orders submissions engine-wide. */
     private volatile long ticket = IDLE;
     private MemorySegment iovecs;
-    /**
-     * {@link SerialLanes#ask}'s answer for this block, kept once had (-1 until then). Written and
-     * read by the thread that submits, one at a time, as all of a block's idle state.
-     */
-    private int callOrder = -1;
-
     ThreadsOperation(ThreadsEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
         super(engine, kind, fd, priority, mode, notify);
         this.engine = engine;
@@ -53,19 +47,6 @@ final class ThreadsOperation extends Operation {
 
     private static long ticket(long sequence, int state) {
         return sequence << STATE_BITS | state;
-    }
-
-    /** Whether this block's operations must keep call order on its descriptor; see {@link SerialLanes#ask}. */
-    boolean inCallOrder() {
-        int answer = callOrder;
-        if (answer < 0) {
-            answer = SerialLanes.ask(this);
-            if (answer < 0) {
-                return false;
-            }
-            callOrder = answer;
-        }
-        return answer == SerialLanes.IN_CALL_ORDER;
     }
 
     /** Before queuing: in the queue from now on, as submission number {@code sequence}. */

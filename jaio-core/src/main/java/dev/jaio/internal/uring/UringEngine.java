@@ -54,6 +54,19 @@ import java.util.concurrent.locks.LockSupport;
  * back until then (see {@link #deferFsync}); unlike {@code IOSQE_IO_DRAIN}, this never delays
  * later operations or other descriptors.
  *
+ * <p><b>Call order.</b> POSIX wants the operations of a descriptor without offsets (pipe, FIFO,
+ * socket, terminal) carried out in call order, and the writes of an {@code O_APPEND} descriptor
+ * appended in call order; the kernel starts what it is given in any order (a request that waits
+ * for a pipe, or is punted to an io-wq worker, is overtaken by the next). Such an operation
+ * ({@link Operation#inCallOrder()}, asked once per block) therefore goes to the kernel only when no
+ * earlier one of its descriptor is there: the first heads the descriptor's lane ({@link #lanes})
+ * and is submitted; later ones wait in the lane, unsubmitted and still cancelable, and when the
+ * head's completion is reaped the next one is submitted (by the thread that reaped it, unless it
+ * holds the submit lock, then by the reaper thread: never from inside the completion callback, see
+ * {@link #releaseLanes}). {@code IOSQE_IO_LINK} would order only one submission's requests, and a
+ * failure would cancel the rest of its chain, which POSIX does not do. Regular files at explicit
+ * offsets never touch a lane: their blocks keep the answer and submit as before.
+ *
  * <p><b>Refusals.</b> A security policy may allow {@code io_uring_setup} and refuse
  * {@code io_uring_register} or {@code io_uring_enter} (a seccomp filter can). Opening therefore
  * proves the whole path (setup, the probe and eventfd registrations, and one NOP submitted and
@@ -106,6 +119,18 @@ public final class UringEngine extends JavaCompletingEngine {
     /** fsyncs waiting for earlier writes of their descriptor; see {@link #deferFsync}. Under submitLock. */
     private final java.util.List<UringOperation> deferredFsyncs = new java.util.ArrayList<>();
     private volatile int deferredFsyncCount;
+    /**
+     * Call order: the operations of each descriptor's lane waiting for the lane's head (the one
+     * in the kernel, or held back as a deferred fsync or a resubmission) to end, oldest first. A
+     * lane exists from its head's submission until its last operation ended. Under submitLock.
+     */
+    private final java.util.HashMap<Integer, java.util.ArrayDeque<UringOperation>> lanes = new java.util.HashMap<>();
+    /**
+     * Descriptors whose lane head ended: each entry submits the lane's next operation (or ends the
+     * lane); see {@link #releaseLanes}. Filled under reapLock or submitLock, emptied under submitLock.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Integer> endedLaneHeads =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Operations to submit again from the reaper thread; see {@link #resubmitCanceledByThreadExit()}. */
     private final java.util.concurrent.ConcurrentLinkedQueue<UringOperation> canceledByThreadExit =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -270,9 +295,12 @@ public final class UringEngine extends JavaCompletingEngine {
         if (failsWithoutKernel(op)) {
             return 0;
         }
+        op.ordered = op.inCallOrder(); // a kept answer for a reused block: no system call
         synchronized (submitLock) {
             op.sequence = ++submitSequence;
-            if (op.kind() == OpKind.FSYNC && waitsForEarlierWrites(op)) {
+            if (waitsInLane(op)) {
+                // submitted when the operations before it in its lane have ended
+            } else if (op.kind() == OpKind.FSYNC && waitsForEarlierWrites(op)) {
                 deferFsync(op);
             } else {
                 int r = enqueue(op);
@@ -285,12 +313,130 @@ public final class UringEngine extends JavaCompletingEngine {
                     completeWithdrawn(r); // none: the ring held nothing unsubmitted before this one
                 }
                 if (!queued) {
+                    endLaneHeadLater(op); // its lane was made for it: nothing waits there yet
                     return r; // the block is idle again, error() says why
                 }
             }
         }
         reapNow();
         return 0;
+    }
+
+    // ---------------------------------------------------------------- call order
+
+    /**
+     * Enters {@code op} into its descriptor's lane if it keeps call order. True if it waits there,
+     * behind earlier operations of the lane; false if it is to be submitted now: it keeps no order,
+     * or it heads a lane made for it. Under submitLock.
+     */
+    private boolean waitsInLane(UringOperation op) {
+        if (!op.ordered) {
+            return false;
+        }
+        java.util.ArrayDeque<UringOperation> lane = lanes.get(op.fd());
+        if (lane == null) {
+            lanes.put(op.fd(), new java.util.ArrayDeque<>(4));
+            op.laneHead = true;
+            return false;
+        }
+        lane.add(op);
+        op.laneWaiting = true;
+        return true;
+    }
+
+    /**
+     * {@code op}'s submission ends (it completes, or never reached the kernel): if it headed its
+     * lane, the lane's next operation is due, and {@link #releaseLanes} submits it. True if so;
+     * then the caller sees that somebody releases it. Call before {@link #completed}: from then on
+     * the block's owner may submit it again. Under reapLock or submitLock.
+     */
+    private boolean endLaneHead(UringOperation op) {
+        if (!op.laneHead) {
+            return false;
+        }
+        op.laneHead = false;
+        endedLaneHeads.add(op.fd());
+        return true;
+    }
+
+    /** {@link #endLaneHead}, outside a reap: the reaper thread submits the lane's next. */
+    private void endLaneHeadLater(UringOperation op) {
+        if (endLaneHead(op)) {
+            wakeReaper();
+        }
+    }
+
+    /** Completes {@code op}, which did not complete in the kernel, handing its lane on. Under submitLock. */
+    private void finish(UringOperation op, long result) {
+        endLaneHeadLater(op);
+        completed(op, result);
+    }
+
+    /**
+     * Submits the next operation of each lane whose head ended, which heads it in turn; a lane
+     * left empty ends. Takes submitLock, so never called from a completion (under reapLock) nor by
+     * a thread that holds submitLock and might be reaping: {@link #reapNow()} calls it once it left
+     * reapLock, and hands it to the reaper thread when its caller holds submitLock.
+     */
+    private void releaseLanes() {
+        if (endedLaneHeads.isEmpty()) {
+            return;
+        }
+        synchronized (submitLock) {
+            int r = 0;
+            boolean submitted = false;
+            Integer fd;
+            while ((fd = endedLaneHeads.poll()) != null) {
+                java.util.ArrayDeque<UringOperation> lane = lanes.get(fd);
+                if (lane == null) {
+                    continue;
+                }
+                UringOperation next = lane.poll();
+                if (next == null) {
+                    lanes.remove(fd);
+                    continue;
+                }
+                next.laneWaiting = false;
+                next.laneHead = true;
+                if (next.kind() == OpKind.FSYNC && waitsForEarlierWrites(next)) {
+                    deferFsync(next);
+                    continue;
+                }
+                // Accepted long ago: a refusal now is the operation's outcome, and the lane's
+                // next one is tried in turn (its fd is back in the queue).
+                r = r < 0 ? r : enqueue(next);
+                if (r < 0) {
+                    endLaneHead(next);
+                    completed(next, r);
+                } else {
+                    submitted = true;
+                }
+            }
+            if (submitted && r == 0) {
+                r = flush();
+            }
+            if (r < 0) {
+                completeWithdrawn(r);
+            }
+        }
+    }
+
+    /**
+     * Cancels every operation waiting in {@code fd}'s lane (none of them reached the kernel): each
+     * completes with ECANCELED. Whether there was one. Under submitLock.
+     */
+    private boolean cancelLaneWaiting(int fd) {
+        java.util.ArrayDeque<UringOperation> lane = lanes.get(fd);
+        if (lane == null || lane.isEmpty()) {
+            return false;
+        }
+        UringOperation op;
+        while ((op = lane.poll()) != null) {
+            op.laneWaiting = false;
+            op.cancelRequested = true;
+            completed(op, -Errno.ECANCELED.code());
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- fsync ordering
@@ -352,7 +498,7 @@ public final class UringEngine extends JavaCompletingEngine {
                     // Accepted long ago: a refusal now is the fsync's outcome, like any I/O error.
                     r = r < 0 ? r : enqueue(fsync);
                     if (r < 0) {
-                        completed(fsync, r);
+                        finish(fsync, r);
                     } else {
                         submitted = true;
                     }
@@ -370,6 +516,10 @@ public final class UringEngine extends JavaCompletingEngine {
     @Override
     protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
         Object list = beginList(mode, notify, n);
+        for (int i = 0; i < n; i++) {
+            UringOperation op = (UringOperation) ops[i];
+            op.ordered = op.inCallOrder(); // before the lock: a block's first answer is a system call
+        }
         int r = 0;
         synchronized (submitLock) {
             int i = 0;
@@ -378,8 +528,12 @@ public final class UringEngine extends JavaCompletingEngine {
                 joinList(list, op);
                 if (!failsWithoutKernel(op)) {
                     op.sequence = ++submitSequence;
+                    if (waitsInLane(op)) {
+                        continue; // queued: submitted when the lane's earlier operations ended
+                    }
                     r = enqueue(op);
                     if (r < 0) {
+                        endLaneHeadLater(op);
                         notQueued(list, op, r);
                     }
                 }
@@ -389,7 +543,9 @@ public final class UringEngine extends JavaCompletingEngine {
             }
             if (r < 0) {
                 // The kernel has what it consumed; the rest of the list was never submitted.
+                // (Operations of the list waiting in a lane are queued: they follow their lane.)
                 for (UringOperation op : withdrawn) {
+                    endLaneHeadLater(op);
                     notQueued(list, op, r);
                 }
                 withdrawn.clear();
@@ -507,7 +663,7 @@ public final class UringEngine extends JavaCompletingEngine {
      */
     private void completeWithdrawn(int negErrno) {
         for (UringOperation op : withdrawn) {
-            completed(op, negErrno);
+            finish(op, negErrno);
         }
         withdrawn.clear();
     }
@@ -525,6 +681,16 @@ public final class UringEngine extends JavaCompletingEngine {
                     backlogRefused((int) -r);
                 }
                 drainCompletionQueue();
+            }
+        }
+        if (!endedLaneHeads.isEmpty()) {
+            // A completion ended a lane's head: submit the lane's next, now that reapLock is left;
+            // a caller holding submitLock (a flush, the in-flight budget), or reapLock further up
+            // its stack, leaves it to the reaper.
+            if (Thread.holdsLock(submitLock) || Thread.holdsLock(reapLock)) {
+                wakeReaper();
+            } else {
+                releaseLanes();
             }
         }
     }
@@ -587,6 +753,7 @@ public final class UringEngine extends JavaCompletingEngine {
             wakeReaper();
             return;
         }
+        endLaneHead(op); // reapNow() submits the lane's next once it left reapLock
         completed(op, res);
         if (deferredFsyncCount > 0 && (op.kind() == OpKind.WRITE || op.kind() == OpKind.WRITEV)) {
             wakeReaper(); // the reaper submits the fsyncs this write held back
@@ -606,12 +773,12 @@ public final class UringEngine extends JavaCompletingEngine {
             UringOperation op;
             while ((op = canceledByThreadExit.poll()) != null) {
                 if (op.cancelRequested) {
-                    completed(op, -Errno.ECANCELED.code());
+                    finish(op, -Errno.ECANCELED.code());
                 } else {
                     // Accepted long ago: a refusal now is the operation's outcome.
                     r = r < 0 ? r : enqueue(op);
                     if (r < 0) {
-                        completed(op, r);
+                        finish(op, r);
                     }
                 }
             }
@@ -642,6 +809,7 @@ public final class UringEngine extends JavaCompletingEngine {
                     resubmitCanceledByThreadExit();
                     releaseDeferredFsyncs();
                     reapNow();
+                    releaseLanes();
                 } catch (RuntimeException | Error e) {
                     Callbacks.report(e);
                 }
@@ -670,13 +838,27 @@ public final class UringEngine extends JavaCompletingEngine {
     int cancel(UringOperation op) {
         synchronized (submitLock) {
             op.cancelRequested = true;
-            if (canceledByThreadExit.remove(op)) {
+            boolean waiting = op.laneWaiting;
+            if (isClosed()) {
+                // The engine closes: nothing that waits in this descriptor's lane is to reach the
+                // kernel any more, so all of it is canceled at once, whatever order close goes in.
+                cancelLaneWaiting(op.fd());
+            } else if (waiting) {
+                // Waiting in its lane, never submitted: canceled, the lane goes on without it.
+                lanes.get(op.fd()).remove(op);
+                op.laneWaiting = false;
                 completed(op, -Errno.ECANCELED.code());
+            }
+            if (waiting) {
+                return 0;
+            }
+            if (canceledByThreadExit.remove(op)) {
+                finish(op, -Errno.ECANCELED.code());
                 return 0;
             }
             if (deferredFsyncs.remove(op)) {
                 deferredFsyncCount--;
-                completed(op, -Errno.ECANCELED.code());
+                finish(op, -Errno.ECANCELED.code());
                 return 0;
             }
         }
@@ -722,7 +904,11 @@ public final class UringEngine extends JavaCompletingEngine {
 
     @Override
     protected int cancelAllNative(int fd) {
-        boolean canceled = false;
+        boolean canceled;
+        synchronized (submitLock) {
+            // First what waits in the lane, so that none of it is submitted as its head ends.
+            canceled = cancelLaneWaiting(fd);
+        }
         boolean running = false;
         AtomicReferenceArray<UringOperation> table = slots;
         for (int i = 0; i < table.length(); i++) {

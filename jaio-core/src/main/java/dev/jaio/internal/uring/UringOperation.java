@@ -27,6 +27,19 @@ final class UringOperation extends Operation {
     volatile boolean cancelRequested;
     /** Order of submission, engine-wide (under the submit lock): what an fsync must wait for. */
     long sequence;
+    /**
+     * Whether the current submission keeps call order ({@link #inCallOrder()}), asked by the
+     * submitting thread before it takes the submit lock.
+     */
+    boolean ordered;
+    /**
+     * This submission heads its descriptor's lane (see {@code UringEngine}): its end, whichever
+     * way it comes, hands the lane on. Set under the submit lock; cleared once, by whoever ends
+     * the submission (under the reap lock for a completion, else under the submit lock).
+     */
+    volatile boolean laneHead;
+    /** This submission waits in its descriptor's lane and has not reached the kernel. Under the submit lock. */
+    boolean laneWaiting;
     private MemorySegment iovecs;
 
     UringOperation(UringEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which operations the threads engine keeps in call order ({@link SerialLanes#ask}, kept by each block):
+ * Which operations the threads engine keeps in call order ({@link dev.jaio.internal.CallOrder#ask}, kept by each block):
  * every operation of a pipe, the writes and fsyncs of an O_APPEND file, and nothing else, so
  * that reads and writes of regular files at explicit offsets keep running side by side (which no
  * contract test can see: they complete too fast to be caught running together).

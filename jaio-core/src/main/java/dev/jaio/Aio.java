@@ -79,13 +79,14 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * be finished with {@link #aioReturn()}. {@link AioCancelStat#AIO_ALLDONE} for a block that is
      * not in progress.
      *
-     * <p>An operation that is only queued (behind others of its descriptor) is canceled on every
-     * engine. One exception on the {@code "posix"} engine, which keeps clear of a glibc 2.36
-     * defect that would leave the operations behind it queued for ever: the first unfinished
-     * operation of a descriptor that has others queued behind it answers
-     * {@link AioCancelStat#AIO_NOTCANCELED} and runs to its end, even in the moment it still
-     * waits for one of glibc's threads (as it does while all of them are busy); so do operations
-     * on descriptors from 4096 up that have others behind them.
+     * <p>An operation that is only queued (behind others of its descriptor) is canceled on the
+     * {@code "io_uring"} and {@code "threads"} engines. The {@code "posix"} engine keeps clear of a
+     * glibc 2.36 defect that leaves a descriptor's queue stuck for ever when the request canceled
+     * heads it while waiting for one of glibc's threads and another is queued behind it; since
+     * whether a request still does not head its queue cannot be known race-free from outside
+     * glibc, it hands glibc the cancel of an operation only when nothing it submitted on that
+     * descriptor is queued behind it (and the descriptor is below 4096). Any other operation answers
+     * {@link AioCancelStat#AIO_NOTCANCELED}, which POSIX allows, and runs to its end.
      *
      * @throws AioException {@link Errno#EBADF} if the block's descriptor is not open (checked
      *         first, whatever the block's state, as glibc does)

@@ -40,7 +40,6 @@ final class PosixOperation extends Operation {
      * when it runs out of memory for its request list).
      */
     static final int NOT_QUEUED_SENTINEL = 0x4A41494F;
-    private static final System.Logger LOG = System.getLogger("dev.jaio");
 
     final MemorySegment aiocb;
     /** Threads handing the aiocb to libc right now ({@link #pin()}), plus {@link #FREE_REQUESTED} once freed. */
@@ -55,10 +54,6 @@ final class PosixOperation extends Operation {
     long sequence;
     /** Counted in the engine's prioritized operations in flight. Under its submitLock. */
     boolean prioritizedInFlight;
-    /** In its descriptor's list of {@link DescriptorQueues}, with these neighbours. Under its submitLock. */
-    boolean linked;
-    PosixOperation olderOnFd;
-    PosixOperation newerOnFd;
     /** The {@link CompletionWatcher}'s wait that last included this aiocb. Under the watcher's lock. */
     long watchCycle;
 
@@ -238,12 +233,6 @@ final class PosixOperation extends Operation {
     }
 
     /**
-     * {@code aio_cancel(fd, aiocb)} where glibc cannot strand the descriptor's queue by it (see
-     * {@link DescriptorQueues}); otherwise AIO_NOTCANCELED: the operation heads its descriptor's
-     * queue (it runs, or waits for one of glibc's threads) with others behind it, and runs to its
-     * end.
-     */
-    /**
      * For the {@link CompletionWatcher}: whether a waiter for this operation should look again
      * (it completed, or is no longer in progress). Asks libc only while it may still run.
      */
@@ -251,25 +240,15 @@ final class PosixOperation extends Operation {
         return !inProgress() || storedResult() != PENDING || PosixAio.aioError(aiocb) != Errno.EINPROGRESS.code();
     }
 
+    /**
+     * {@code aio_cancel(fd, aiocb)} only where glibc cannot strand the descriptor's queue by it
+     * (nothing can be queued behind the operation: see {@link DescriptorQueues}); otherwise
+     * {@code AIO_NOTCANCELED}, and the operation runs to its end.
+     */
     @Override
     protected int cancelNative() {
-        DescriptorQueues queues = posixEngine.queues;
         synchronized (posixEngine.submitLock) {
-            if (queues.nothingBehind(this)) {
-                return PosixAio.aioCancel(fd, aiocb);
-            }
-            if (!queues.somethingAhead(this)) {
-                return PosixAio.AIO_NOTCANCELED;
-            }
-            int r = PosixAio.aioCancel(fd, aiocb);
-            if (r == PosixAio.AIO_CANCELED && !queues.somethingAhead(this) && queues.somethingBehind(this)) {
-                // Every operation ahead of this one completed between the check and the cancel:
-                // it may have been promoted to head, and canceled while it waited for a worker.
-                LOG.log(System.Logger.Level.WARNING, "jaio posix: " + describe() + " was canceled while every"
-                        + " operation ahead of it on its descriptor completed; if it was waiting for one of glibc's"
-                        + " threads at that instant, glibc (2.36) left the operations behind it queued for ever");
-            }
-            return r;
+            return posixEngine.queues.nothingBehind(this) ? PosixAio.aioCancel(fd, aiocb) : PosixAio.AIO_NOTCANCELED;
         }
     }
 
@@ -305,9 +284,6 @@ final class PosixOperation extends Operation {
     @Override
     protected void freeNative() {
         finished();
-        synchronized (posixEngine.submitLock) {
-            posixEngine.queues.forget(this);
-        }
         if (watchCycle != 0) {
             posixEngine.watcher.release(this); // glibc's aio_suspend of the watcher may still read the aiocb
         }

@@ -1682,6 +1682,31 @@ public abstract class AioEngineContract {
         return f;
     }
 
+    /** What the thread notification of a self-reaping read does with its own block. */
+    interface Reaping {
+        void reap(AioRead self, int index);
+    }
+
+    /**
+     * {@code n} reads, read {@code i} of the {@code i}-th {@code size}-byte block of {@code f},
+     * each with a thread notification that hands its own block to {@code reaping}.
+     */
+    AioRead[] selfReapingReads(AioFile f, int n, int size, Reaping reaping) {
+        AioRead[] blocks = new AioRead[n];
+        for (int i = 0; i < n; i++) {
+            blocks[i] = track(new AioRead(engine(), f.fd(), (long) i * size, buffer(size), 0,
+                    SigevNotify.thread(i, v -> reaping.reap(blocks[(int) v], (int) v))));
+        }
+        return blocks;
+    }
+
+    /** Fails round {@code round} with what a callback recorded in {@code failure}, if anything. */
+    static void rethrowCallbackFailure(AtomicReference<Throwable> failure, int round) {
+        if (failure.get() != null) {
+            throw new AssertionError("a callback failed in round " + round, failure.get());
+        }
+    }
+
     /**
      * The first pattern a Java developer writes: LIO_NOWAIT lists of cached reads whose own
      * thread notification reaps ({@code aioReturn}) and closes its block. Every block is queued
@@ -1696,27 +1721,20 @@ public abstract class AioEngineContract {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int round = 0; round < 100; round++) {
             CountDownLatch reaped = new CountDownLatch(n);
-            AioRead[] blocks = new AioRead[n];
-            for (int i = 0; i < n; i++) {
-                blocks[i] = track(new AioRead(engine(), f.fd(), (long) i * size, buffer(size), 0,
-                        SigevNotify.thread(i, v -> {
-                            try {
-                                AioRead self = blocks[(int) v];
-                                assertEquals(size, self.aioReturn());
-                                assertEquals('A' + v % 26, self.buffer().get(JAVA_BYTE, size - 1));
-                                self.close();
-                            } catch (Throwable t) {
-                                failure.compareAndSet(null, t);
-                            } finally {
-                                reaped.countDown();
-                            }
-                        })));
-            }
+            AioRead[] blocks = selfReapingReads(f, n, size, (self, v) -> {
+                try {
+                    assertEquals(size, self.aioReturn());
+                    assertEquals('A' + v % 26, self.buffer().get(JAVA_BYTE, size - 1));
+                    self.close();
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    reaped.countDown();
+                }
+            });
             Aio.lioListio(LioMode.LIO_NOWAIT, List.of(blocks), SigevNotify.none());
             assertTrue(reaped.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS), "round " + round);
-            if (failure.get() != null) {
-                throw new AssertionError("a callback failed in round " + round, failure.get());
-            }
+            rethrowCallbackFailure(failure, round);
         }
     }
 
@@ -1734,32 +1752,25 @@ public abstract class AioEngineContract {
         for (int round = 0; round < 50; round++) {
             CountDownLatch secondDone = new CountDownLatch(n);
             AtomicInteger listNotifications = new AtomicInteger();
-            AioRead[] blocks = new AioRead[n];
             int[] completions = new int[n];
-            for (int i = 0; i < n; i++) {
-                blocks[i] = track(new AioRead(engine(), f.fd(), (long) i * size, buffer(size), 0,
-                        SigevNotify.thread(i, v -> {
-                            AioRead self = blocks[(int) v];
-                            try {
-                                assertEquals(size, self.aioReturn());
-                                if (++completions[(int) v] == 1) {
-                                    self.setOffset((long) ((v + 1) % n) * size);
-                                    self.submit();
-                                } else {
-                                    assertEquals('A' + (v + 1) % n % 26, self.buffer().get(JAVA_BYTE, 0));
-                                    secondDone.countDown();
-                                }
-                            } catch (Throwable t) {
-                                failure.compareAndSet(null, t);
-                                secondDone.countDown();
-                            }
-                        })));
-            }
+            AioRead[] blocks = selfReapingReads(f, n, size, (self, v) -> {
+                try {
+                    assertEquals(size, self.aioReturn());
+                    if (++completions[v] == 1) {
+                        self.setOffset((long) ((v + 1) % n) * size);
+                        self.submit();
+                    } else {
+                        assertEquals('A' + (v + 1) % n % 26, self.buffer().get(JAVA_BYTE, 0));
+                        secondDone.countDown();
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                    secondDone.countDown();
+                }
+            });
             Aio.lioListio(LioMode.LIO_NOWAIT, List.of(blocks), SigevNotify.thread(round, v -> listNotifications.incrementAndGet()));
             assertTrue(secondDone.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS), "round " + round);
-            if (failure.get() != null) {
-                throw new AssertionError("a callback failed in round " + round, failure.get());
-            }
+            rethrowCallbackFailure(failure, round);
             long deadline = System.nanoTime() + PATIENCE.toNanos();
             while (listNotifications.get() == 0 && System.nanoTime() < deadline) {
                 Thread.sleep(1);
@@ -1782,27 +1793,21 @@ public abstract class AioEngineContract {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int round = 0; round < 50; round++) {
             CountDownLatch reaped = new CountDownLatch(n);
-            AioRead[] blocks = new AioRead[n];
-            for (int i = 0; i < n; i++) {
-                blocks[i] = track(new AioRead(engine(), f.fd(), (long) i * size, buffer(size), 0,
-                        SigevNotify.thread(i, v -> {
-                            try {
-                                assertEquals(size, blocks[(int) v].aioReturn());
-                                if (v % 2 == 1) {
-                                    blocks[(int) v].close(); // while LIO_WAIT may still look at it
-                                }
-                            } catch (Throwable t) {
-                                failure.compareAndSet(null, t);
-                            } finally {
-                                reaped.countDown();
-                            }
-                        })));
-            }
+            AioRead[] blocks = selfReapingReads(f, n, size, (self, v) -> {
+                try {
+                    assertEquals(size, self.aioReturn());
+                    if (v % 2 == 1) {
+                        self.close(); // while LIO_WAIT may still look at it
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    reaped.countDown();
+                }
+            });
             Aio.lioListio(LioMode.LIO_WAIT, List.of(blocks), SigevNotify.none());
             assertTrue(reaped.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS), "round " + round);
-            if (failure.get() != null) {
-                throw new AssertionError("a callback failed in round " + round, failure.get());
-            }
+            rethrowCallbackFailure(failure, round);
         }
     }
 

@@ -58,6 +58,7 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * it succeeded (or before any submission), otherwise why it failed ({@link Errno#ECANCELED}
      * after a cancel). After a failed submit: why the submit failed.
      *
+     * @return the operation's status, as {@code aio_error} returns it
      * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_error.html">aio_error</a>
      */
     Errno error();
@@ -88,32 +89,56 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * descriptor is queued behind it (and the descriptor is below 4096). Any other operation answers
      * {@link AioCancelStat#AIO_NOTCANCELED}, which POSIX allows, and runs to its end.
      *
+     * @return {@link AioCancelStat#AIO_CANCELED}, {@link AioCancelStat#AIO_NOTCANCELED} or
+     *         {@link AioCancelStat#AIO_ALLDONE}
      * @throws AioException {@link Errno#EBADF} if the block's descriptor is not open (checked
      *         first, whatever the block's state, as glibc does)
      * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_cancel.html">aio_cancel</a>
      */
     AioCancelStat cancel() throws AioException;
 
-    /** True from a successful submit until {@link #aioReturn()}. */
+    /**
+     * Whether the block is in progress: true from a successful submit until {@link #aioReturn()}.
+     *
+     * @return true from a successful submit until {@link #aioReturn()}
+     */
     boolean inProgress();
 
-    /** The file descriptor. */
+    /**
+     * The file descriptor ({@code aio_fildes}).
+     *
+     * @return the descriptor given at construction
+     */
     int fd();
 
-    /** The priority given at construction ({@code aio_reqprio}). */
+    /**
+     * The priority given at construction ({@code aio_reqprio}).
+     *
+     * @return the priority, {@code 0..20}
+     */
     int priority();
 
-    /** The block's own notification. */
+    /**
+     * The block's own notification ({@code aio_sigevent}).
+     *
+     * @return the notification announced when this block's operation completes
+     */
     SigevNotify sigevNotify();
 
     /**
      * Replaces the block's own notification.
      *
+     * @param notify the notification for later submissions; {@code null} means
+     *        {@link SigevNotify#none()}
      * @throws IllegalStateException while in progress
      */
     void setSigevNotify(SigevNotify notify);
 
-    /** The engine the block was created for. */
+    /**
+     * The engine the block was created for.
+     *
+     * @return the engine that runs this block's operations
+     */
     AioEngine engine();
 
     /**
@@ -142,6 +167,14 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * as it runs, even before this call returns: the list knows what it queued from the
      * submission itself, and {@code LIO_WAIT} waits for the submission it made of each block.
      *
+     * @param mode {@link LioMode#LIO_WAIT} to return when all have completed,
+     *        {@link LioMode#LIO_NOWAIT} to return once they are queued
+     * @param list the blocks to submit, all of one engine; null entries are ignored
+     * @param notify announced once when every operation of the list has completed
+     *        ({@code LIO_NOWAIT} only)
+     * @throws AioException when some operations could not be queued, or ({@code LIO_WAIT}) any of
+     *         them failed or the wait was interrupted; {@link AioException#notQueued()} lists the
+     *         blocks to submit again
      * @throws IllegalArgumentException for blocks of different engines, a block listed twice, or
      *         an {@link AioFsync}; nothing is submitted
      * @throws IllegalStateException if a block is already in progress; nothing is submitted
@@ -155,6 +188,7 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * {@code aio_suspend}: waits until at least one block of {@code list} is complete (or not in
      * progress at all).
      *
+     * @param list the blocks to wait for, all of one engine; null entries are ignored
      * @param timeout how long to wait at most; {@code null} waits for ever
      * @return true when one is complete, false when the timeout elapsed first
      * @throws AioException {@code EINTR} when {@code Thread.interrupt()} ends the wait; the
@@ -170,6 +204,10 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
     /**
      * {@code aio_cancel(fd, NULL)} on the default engine: cancels every operation queued on {@code fd}.
      *
+     * @param fd the descriptor whose operations to cancel
+     * @return {@link AioCancelStat#AIO_ALLDONE} when none was in flight,
+     *         {@link AioCancelStat#AIO_CANCELED} when all were canceled,
+     *         {@link AioCancelStat#AIO_NOTCANCELED} when at least one runs to its end
      * @throws AioException {@link Errno#EBADF} if {@code fd} is not an open descriptor
      */
     static AioCancelStat aioCancelAll(int fd) throws AioException {

@@ -40,6 +40,7 @@ public interface AioEngine extends AutoCloseable {
      * It never fails because io_uring is missing or forbidden: it falls back and logs why through
      * {@link System.Logger} (logger {@code dev.jaio}, level DEBUG). It cannot be closed.
      *
+     * @return the engine of the whole process, the same object on every call
      * @throws IllegalCallerException if native access is not enabled for jaio (the message names
      *         the flag)
      */
@@ -51,6 +52,7 @@ public interface AioEngine extends AutoCloseable {
      * Opens a new engine with default options; the caller owns it and must {@link #close()} it.
      *
      * @param name {@code "io_uring"}, {@code "posix"} or {@code "threads"}
+     * @return a new engine, owned by the caller
      * @throws IllegalArgumentException for an unknown name (the message lists the known ones)
      * @throws UnsupportedOperationException if that engine cannot work here (the message says why)
      */
@@ -58,26 +60,64 @@ public interface AioEngine extends AutoCloseable {
         return Engines.open(name, AioEngineOptions.defaults());
     }
 
-    /** Opens a new engine with {@code options}; see {@link #open(String)}. */
+    /**
+     * Opens a new engine with {@code options}; see {@link #open(String)}.
+     *
+     * @param name {@code "io_uring"}, {@code "posix"} or {@code "threads"}
+     * @param options sizes of the engine's queues and pool; options that mean nothing to this
+     *        engine are ignored
+     * @return a new engine, owned by the caller
+     * @throws IllegalArgumentException for an unknown name (the message lists the known ones)
+     * @throws UnsupportedOperationException if that engine cannot work here (the message says why)
+     */
     static AioEngine open(String name, AioEngineOptions options) {
         return Engines.open(name, options);
     }
 
-    /** The names of all engines jaio has, whether or not they work on this machine. */
+    /**
+     * The names of all engines jaio has, whether or not they work on this machine
+     * ({@link AioProbe#engines()} says which do).
+     *
+     * @return {@code "io_uring"}, {@code "posix"} and {@code "threads"}
+     */
     static List<String> names() {
         return Engines.names();
     }
 
-    /** {@code "io_uring"}, {@code "posix"} or {@code "threads"}. */
+    /**
+     * The engine's name.
+     *
+     * @return {@code "io_uring"}, {@code "posix"} or {@code "threads"}
+     */
     String name();
 
-    /** {@link Aio#lioListio} for blocks of this engine. */
+    /**
+     * {@link Aio#lioListio} for blocks of this engine.
+     *
+     * @param mode wait for completion, or return once queued
+     * @param list blocks of this engine; null entries are ignored
+     * @param notify announced once when the whole list has completed ({@code LIO_NOWAIT} only)
+     * @throws AioException as {@link Aio#lioListio} says
+     */
     void lioListio(LioMode mode, List<? extends Aio> list, SigevNotify notify) throws AioException;
 
-    /** {@link Aio#aioSuspend} for blocks of this engine. */
+    /**
+     * {@link Aio#aioSuspend} for blocks of this engine.
+     *
+     * @param list blocks of this engine; null entries are ignored
+     * @param timeout how long to wait at most; {@code null} waits for ever
+     * @return true when one is complete, false when the timeout elapsed first
+     * @throws AioException {@code EINTR} when {@code Thread.interrupt()} ends the wait
+     */
     boolean aioSuspend(List<? extends Aio> list, Duration timeout) throws AioException;
 
-    /** {@link Aio#aioCancelAll} on this engine: cancels every operation it has in flight on {@code fd}. */
+    /**
+     * {@link Aio#aioCancelAll} on this engine: cancels every operation it has in flight on {@code fd}.
+     *
+     * @param fd the descriptor whose operations to cancel
+     * @return what happened to them, as {@link Aio#aioCancelAll} says
+     * @throws AioException {@link Errno#EBADF} if {@code fd} is not an open descriptor
+     */
     AioCancelStat aioCancelAll(int fd) throws AioException;
 
     /**

@@ -25,34 +25,71 @@ public final class AioEngineOptions {
         this.queueBound = queueBound;
     }
 
-    /** Every option at the engine's default. */
+    /**
+     * Every option at the engine's default.
+     *
+     * @return the options with every value 0
+     */
     public static AioEngineOptions defaults() {
         return DEFAULTS;
     }
 
-    /** io_uring: submission-queue entries (a power of two is used, at least this many). */
+    /**
+     * io_uring: submission-queue entries (a power of two is used, at least this many).
+     *
+     * @param entries the ring's size; 0 for the engine's default
+     * @return new options with this value, the others unchanged
+     * @throws IllegalArgumentException if negative
+     */
     public AioEngineOptions withQueueDepth(int entries) {
         return new AioEngineOptions(nonNegative("queueDepth", entries), threads, queueBound);
     }
 
-    /** threads: the number of I/O threads of the pool. */
+    /**
+     * threads: the number of I/O threads of the pool.
+     *
+     * @param count threads; 0 for the engine's default
+     * @return new options with this value, the others unchanged
+     * @throws IllegalArgumentException if negative
+     */
     public AioEngineOptions withThreads(int count) {
         return new AioEngineOptions(queueDepth, nonNegative("threads", count), queueBound);
     }
 
-    /** threads: how many operations may wait for a thread before submitters are held back. */
+    /**
+     * threads: how many operations may wait for a thread before submitters are held back.
+     *
+     * @param operations the bound; 0 for the engine's default
+     * @return new options with this value, the others unchanged
+     * @throws IllegalArgumentException if negative
+     */
     public AioEngineOptions withQueueBound(int operations) {
         return new AioEngineOptions(queueDepth, threads, nonNegative("queueBound", operations));
     }
 
+    /**
+     * The io_uring queue depth asked for.
+     *
+     * @return submission-queue entries, 0 for the engine's default
+     */
     public int queueDepth() {
         return queueDepth;
     }
 
+    /**
+     * The number of pool threads asked for.
+     *
+     * @return threads of the threads engine, 0 for the engine's default
+     */
     public int threads() {
         return threads;
     }
 
+    /**
+     * The bound on operations waiting for a pool thread.
+     *
+     * @return the bound, 0 for the engine's default
+     */
     public int queueBound() {
         return queueBound;
     }

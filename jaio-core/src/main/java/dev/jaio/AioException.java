@@ -27,22 +27,38 @@ public class AioException extends IOException {
     @Serial
     private static final long serialVersionUID = 1L;
 
+    /** Why the operation or call failed; {@link #errno()}. */
     private final Errno errno;
     private final transient List<Aio> notQueued;
 
-    /** An exception for {@code errno} with a message that names the operation. */
+    /**
+     * An exception for {@code errno} with a message that names the operation.
+     *
+     * @param message what failed, such as {@code "aio_read(fd=7, offset=0, nbytes=512) failed: EBADF"}
+     * @param errno why
+     */
     public AioException(String message, Errno errno) {
         this(message, errno, List.of());
     }
 
-    /** An exception from a list submission, with the blocks of the list that were never queued. */
+    /**
+     * An exception from a list submission, with the blocks of the list that were never queued.
+     *
+     * @param message what failed
+     * @param errno why
+     * @param notQueued the blocks of the list that were never queued, in list order (copied)
+     */
     public AioException(String message, Errno errno, List<Aio> notQueued) {
         super(message);
         this.errno = errno;
         this.notQueued = List.copyOf(notQueued);
     }
 
-    /** The errno. */
+    /**
+     * The errno.
+     *
+     * @return why the operation or the call failed
+     */
     public Errno errno() {
         return errno;
     }
@@ -50,6 +66,8 @@ public class AioException extends IOException {
     /**
      * The blocks of a failed {@link Aio#lioListio} that were never queued, in list order: the ones
      * to fix and submit again. Empty for any other failure.
+     *
+     * @return the blocks never queued, possibly empty
      */
     public List<Aio> notQueued() {
         return notQueued == null ? List.of() : notQueued;

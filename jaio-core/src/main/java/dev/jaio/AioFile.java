@@ -49,6 +49,9 @@ public final class AioFile implements AutoCloseable {
      * then lands at the end of the file, whatever its offset, and POSIX wants such writes kept in
      * call order (every engine does). New files get mode {@code 0666} less the umask.
      *
+     * @param path the file to open
+     * @param options how to open it
+     * @return the open file, owned by the caller
      * @throws NoSuchFileException if it does not exist (and CREATE was not given)
      * @throws AccessDeniedException without permission
      * @throws FileAlreadyExistsException with CREATE_NEW when it exists
@@ -74,6 +77,9 @@ public final class AioFile implements AutoCloseable {
     /**
      * A new, empty, read-write file in {@code java.io.tmpdir}, already unlinked: it has no name,
      * and the file system frees it when the descriptor is closed (the Rust {@code tempfile()}).
+     *
+     * @return the open temporary file, owned by the caller
+     * @throws IOException if {@code java.io.tmpdir} refuses a new file
      */
     public static AioFile tempfile() throws IOException {
         NativeAccess.ensureEnabled();
@@ -86,25 +92,43 @@ public final class AioFile implements AutoCloseable {
         }
     }
 
-    /** The descriptor. */
+    /**
+     * The descriptor, for the control blocks.
+     *
+     * @return the file descriptor
+     * @throws IllegalStateException once closed
+     */
     public int fd() {
         requireOpen();
         return fd;
     }
 
-    /** The path it was opened with, or null for a {@link #tempfile()}. */
+    /**
+     * The path it was opened with.
+     *
+     * @return the path, or null for a {@link #tempfile()}
+     */
     public Path path() {
         return path;
     }
 
-    /** The file's current size in bytes. */
+    /**
+     * The file's current size in bytes.
+     *
+     * @return the size, as {@code fstat} says now
+     * @throws IOException if the size cannot be read
+     */
     public long size() throws IOException {
         requireOpen();
         // The kernel's link to the open file works for unlinked files too.
         return Files.size(Path.of("/proc/self/fd/" + fd));
     }
 
-    /** Closes the descriptor; idempotent. */
+    /**
+     * Closes the descriptor; idempotent.
+     *
+     * @throws IOException if {@code close(2)} fails (the descriptor is closed all the same)
+     */
     @Override
     public void close() throws IOException {
         synchronized (this) {

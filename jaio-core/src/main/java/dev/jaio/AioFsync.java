@@ -14,17 +14,36 @@ import java.util.Objects;
  */
 public final class AioFsync extends ControlBlock implements Aio {
 
-    /** An fsync on the {@linkplain AioEngine#defaultEngine() default engine}. */
+    /**
+     * An fsync on the {@linkplain AioEngine#defaultEngine() default engine}.
+     *
+     * @param fd the file descriptor ({@code aio_fildes})
+     * @param mode {@link AioFsyncMode#O_SYNC} ({@code fsync}) or {@link AioFsyncMode#O_DSYNC} ({@code fdatasync})
+     * @param priority {@code aio_reqprio}, {@code 0..20}: how much to lower the request's priority (engines may ignore it)
+     * @param notify the block's own notification; {@code null} means {@link SigevNotify#none()}
+     */
     public AioFsync(int fd, AioFsyncMode mode, int priority, SigevNotify notify) {
         this(defaultEngine(), fd, mode, priority, notify);
     }
 
-    /** An fsync on {@code engine}. */
+    /**
+     * An fsync on {@code engine}.
+     *
+     * @param engine the engine that runs it
+     * @param fd the file descriptor ({@code aio_fildes})
+     * @param mode {@link AioFsyncMode#O_SYNC} ({@code fsync}) or {@link AioFsyncMode#O_DSYNC} ({@code fdatasync})
+     * @param priority {@code aio_reqprio}, {@code 0..20}: how much to lower the request's priority (engines may ignore it)
+     * @param notify the block's own notification; {@code null} means {@link SigevNotify#none()}
+     */
     public AioFsync(AioEngine engine, int fd, AioFsyncMode mode, int priority, SigevNotify notify) {
         super(engine, OpKind.FSYNC, fd, priority, Objects.requireNonNull(mode, "mode"), notify);
     }
 
-    /** The mode, as given (unlike nix, which loses it at submit). */
+    /**
+     * The mode, as given (unlike nix, which loses it at submit).
+     *
+     * @return the mode given at construction
+     */
     public AioFsyncMode mode() {
         return op.fsyncMode();
     }

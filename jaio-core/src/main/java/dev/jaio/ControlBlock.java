@@ -39,6 +39,11 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
         this.cleanable = Cleaners.register(this, op);
     }
 
+    /**
+     * Starts the operation; see {@link Aio#submit()}.
+     *
+     * @throws AioException if it could not be queued
+     */
     public final void submit() throws AioException {
         try {
             op.submit();
@@ -47,6 +52,11 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
         }
     }
 
+    /**
+     * {@code aio_error}; see {@link Aio#error()}.
+     *
+     * @return the operation's status
+     */
     public final Errno error() {
         try {
             return op.error();
@@ -55,6 +65,12 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
         }
     }
 
+    /**
+     * {@code aio_return}; see {@link Aio#aioReturn()}.
+     *
+     * @return bytes transferred (0 for fsync)
+     * @throws AioException carrying the errno when the operation failed
+     */
     public final long aioReturn() throws AioException {
         try {
             return op.aioReturn();
@@ -63,6 +79,12 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
         }
     }
 
+    /**
+     * {@code aio_cancel(fd, this)}; see {@link Aio#cancel()}.
+     *
+     * @return whether it was canceled
+     * @throws AioException {@link Errno#EBADF} if the descriptor is not open
+     */
     public final AioCancelStat cancel() throws AioException {
         try {
             return op.cancel();
@@ -71,22 +93,47 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
         }
     }
 
+    /**
+     * See {@link Aio#inProgress()}.
+     *
+     * @return true from a successful submit until {@code aioReturn()}
+     */
     public final boolean inProgress() {
         return op.inProgress();
     }
 
+    /**
+     * See {@link Aio#fd()}.
+     *
+     * @return the file descriptor
+     */
     public final int fd() {
         return op.fd();
     }
 
+    /**
+     * See {@link Aio#priority()}.
+     *
+     * @return {@code aio_reqprio}
+     */
     public final int priority() {
         return op.priority();
     }
 
+    /**
+     * See {@link Aio#sigevNotify()}.
+     *
+     * @return the block's own notification
+     */
     public final SigevNotify sigevNotify() {
         return op.sigevNotify();
     }
 
+    /**
+     * See {@link Aio#setSigevNotify(SigevNotify)}.
+     *
+     * @param notify the notification for later submissions
+     */
     public final void setSigevNotify(SigevNotify notify) {
         try {
             op.setNotify(notify);
@@ -95,10 +142,16 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
         }
     }
 
+    /**
+     * See {@link Aio#engine()}.
+     *
+     * @return the engine that runs this block
+     */
     public final AioEngine engine() {
         return op.engine();
     }
 
+    /** Frees the block's native state; see {@link Aio#close()}. */
     public final void close() {
         try {
             op.close();

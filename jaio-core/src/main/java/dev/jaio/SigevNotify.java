@@ -20,7 +20,11 @@ import java.util.function.LongConsumer;
  */
 public sealed interface SigevNotify {
 
-    /** No notification ({@code SIGEV_NONE}): poll {@link Aio#error()} or wait with {@link Aio#aioSuspend}. */
+    /**
+     * No notification ({@code SIGEV_NONE}): poll {@link Aio#error()} or wait with {@link Aio#aioSuspend}.
+     *
+     * @return the one {@code SIGEV_NONE} notification
+     */
     static SigevNotify none() {
         return SigevNone.INSTANCE;
     }
@@ -30,6 +34,10 @@ public sealed interface SigevNotify {
      * {@code sigqueue(getpid(), signal, value)}). Catch it in Java with
      * {@code sun.misc.Signal.handle(new sun.misc.Signal(signal.javaName()), handler)}; install the
      * handler before submitting, or the signal's default action (often: end the process) applies.
+     *
+     * @param signal the signal to raise
+     * @param value the {@code sigev_value} it carries ({@code si_value} to a C handler)
+     * @return the notification
      */
     static SigevNotify signal(Signal signal, long value) {
         return new SigevSignal(signal, value);
@@ -40,6 +48,10 @@ public sealed interface SigevNotify {
      * ({@code SIGEV_THREAD}). Keep it short: on the posix engine libc starts a thread for each
      * notification. An exception it throws goes to that thread's uncaught-exception handler and
      * never ends the JVM.
+     *
+     * @param value passed to the callback
+     * @param callback what to run; it must not block for long
+     * @return the notification
      */
     static SigevNotify thread(long value, LongConsumer callback) {
         return new SigevThread(value, callback);
@@ -47,18 +59,39 @@ public sealed interface SigevNotify {
 
     /** {@code SIGEV_NONE}. */
     enum SigevNone implements SigevNotify {
+        /** The one value. */
         INSTANCE
     }
 
-    /** {@code SIGEV_SIGNAL} with {@code sigev_signo = signal} and {@code sigev_value = value}. */
+    /**
+     * {@code SIGEV_SIGNAL} with {@code sigev_signo = signal} and {@code sigev_value = value}.
+     *
+     * @param signal the signal to raise
+     * @param value the value it carries
+     */
     record SigevSignal(Signal signal, long value) implements SigevNotify {
+        /**
+         * Checks the signal.
+         *
+         * @throws NullPointerException if {@code signal} is null
+         */
         public SigevSignal {
             Objects.requireNonNull(signal, "signal");
         }
     }
 
-    /** {@code SIGEV_THREAD}: {@code callback.accept(value)} on another thread. */
+    /**
+     * {@code SIGEV_THREAD}: {@code callback.accept(value)} on another thread.
+     *
+     * @param value passed to the callback
+     * @param callback what to run
+     */
     record SigevThread(long value, LongConsumer callback) implements SigevNotify {
+        /**
+         * Checks the callback.
+         *
+         * @throws NullPointerException if {@code callback} is null
+         */
         public SigevThread {
             Objects.requireNonNull(callback, "callback");
         }

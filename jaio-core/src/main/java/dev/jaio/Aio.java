@@ -20,18 +20,7 @@ import java.util.List;
  *   <li>{@link #close()} it when done (or let it become unreachable: the engine keeps a block
  *       whose I/O still runs alive until the I/O ends).</li>
  * </ol>
- * {@snippet :
- * try (AioFile f = AioFile.tempfile(); Arena arena = Arena.ofShared()) {
- *     AioWrite w = AioWrite.of(f.fd(), 0, "hello".getBytes(), 0, SigevNotify.none());
- *     w.submit();
- *     Aio.aioSuspend(List.of(w), null);          // or poll w.error()
- *     long written = w.aioReturn();              // 5
- *     MemorySegment buf = arena.allocate(5);
- *     AioRead r = new AioRead(f.fd(), 0, buf, 0, SigevNotify.none());
- *     Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.none());
- *     long read = r.aioReturn();                 // 5, and buf holds "hello"
- * }
- * }
+ * {@snippet class=dev.jaio.examples.ProtocolExample region=protocol}
  *
  * <p>A block is driven by one thread at a time, like a C aiocb; {@link #error()} and
  * {@link #inProgress()} may be asked from any thread.

@@ -29,6 +29,39 @@ import java.util.List;
  * {@code aio_suspend} for it. Platform threads wait on posix in {@code aio_suspend} themselves
  * (faster: no thread switch; an interrupt is seen within 10 ms). A submission itself is a short
  * native call and holds the carrier while it runs.
+ *
+ * <table class="striped">
+ *   <caption>What each engine does with a wait, and what it cannot do</caption>
+ *   <thead><tr><th>engine</th><th>a wait on a virtual thread</th><th>a wait on a platform
+ *       thread</th><th>cannot</th></tr></thead>
+ *   <tbody>
+ *   <tr><td>{@code "io_uring"}</td>
+ *       <td>parks; the thread that reaps the completion (a submitter, another waiter or the
+ *       engine's reaper thread) unparks it</td>
+ *       <td>the same: parks in Java</td>
+ *       <td>open where the kernel refuses io_uring (containers' seccomp filters,
+ *       {@code kernel.io_uring_disabled}, memlock limits: {@link #open(String)} says which call was
+ *       refused and why); cancel an operation the kernel has already started; run operations of
+ *       a pipe, FIFO or socket, or the writes of an {@code O_APPEND} descriptor, more than one at
+ *       a time per descriptor (POSIX wants them in call order)</td></tr>
+ *   <tr><td>{@code "threads"}</td>
+ *       <td>parks; the pool's worker that finishes the operation unparks it</td>
+ *       <td>the same: parks in Java</td>
+ *       <td>cancel an operation a worker has started (only queued ones); run more operations at
+ *       once than it has threads ({@link AioEngineOptions#withThreads(int)}): each one is a
+ *       blocking {@code pread}/{@code pwrite} on a platform thread</td></tr>
+ *   <tr><td>{@code "posix"}</td>
+ *       <td>parks; a watcher thread of the engine waits in libc's {@code aio_suspend} for it and
+ *       unparks it</td>
+ *       <td>waits in libc's {@code aio_suspend} itself, holding no Java lock; sees
+ *       {@code Thread.interrupt()} within 10 ms</td>
+ *       <td>vectored I/O ({@link AioReadv}, {@link AioWritev}: glibc has none; submit throws
+ *       {@link UnsupportedOperationException}); run two operations of one descriptor at once
+ *       (glibc queues them per descriptor); cancel an operation with another queued behind it on
+ *       its descriptor, or on a descriptor of 4096 or more (both answer
+ *       {@link AioCancelStat#AIO_NOTCANCELED}, see {@link Aio#cancel()})</td></tr>
+ *   </tbody>
+ * </table>
  */
 public interface AioEngine extends AutoCloseable {
 

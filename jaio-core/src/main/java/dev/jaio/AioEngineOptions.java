@@ -4,11 +4,7 @@ package dev.jaio;
  * Options of {@link AioEngine#open(String, AioEngineOptions)}. Zero means "the engine's default,
  * suited to this machine"; an engine ignores options that mean nothing to it.
  *
- * {@snippet :
- * try (AioEngine engine = AioEngine.open("io_uring", AioEngineOptions.defaults().withQueueDepth(256))) {
- *     // ...
- * }
- * }
+ * {@snippet class=dev.jaio.examples.EngineExample region=own-engine}
  *
  * <p>Immutable.
  */

@@ -14,14 +14,7 @@ import java.util.List;
  * lists the blocks that were never queued (each has {@code inProgress() == false} and tells why in
  * {@code error()}); every other block of the list was queued and must be finished with
  * {@link Aio#aioReturn()} as usual. Fix the reason and submit exactly those again:
- * {@snippet :
- * try {
- *     Aio.lioListio(LioMode.LIO_NOWAIT, list, SigevNotify.none());
- * } catch (AioException e) {
- *     if (e.errno() != Errno.EAGAIN) throw e;      // EAGAIN: out of resources for now
- *     Aio.lioListio(LioMode.LIO_NOWAIT, e.notQueued(), SigevNotify.none());
- * }
- * }
+ * {@snippet class=dev.jaio.examples.ProtocolExample region=not-queued}
  */
 public class AioException extends IOException {
     @Serial

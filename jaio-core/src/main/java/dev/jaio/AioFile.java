@@ -20,12 +20,7 @@ import java.util.Objects;
  * for, including {@link AioOpenOption#DIRECT} ({@code O_DIRECT}), which {@code java.nio} cannot
  * express. Every operation also accepts raw {@code int} descriptors from elsewhere.
  *
- * {@snippet :
- * try (AioFile f = AioFile.open(path, StandardOpenOption.READ, AioOpenOption.DIRECT)) {
- *     AioRead r = new AioRead(f.fd(), 0, Arena.ofAuto().allocate(4096, 4096), 0, SigevNotify.none());
- *     // ...
- * }
- * }
+ * {@snippet class=dev.jaio.examples.EngineExample region=direct}
  *
  * <p>{@link #close()} closes the descriptor: close or finish the blocks that use it first, since
  * a descriptor number is reused by the next {@code open}. Thread-safe.

@@ -11,11 +11,7 @@ import java.util.Optional;
  * io_uring opcodes, a file system's O_DIRECT alignment, the C library. The {@code jaio probe}
  * command prints it; applications can log it at start-up.
  *
- * {@snippet :
- * for (AioProbe.EngineStatus e : AioProbe.engines()) {
- *     System.out.println(e.name() + (e.works() ? " works" : " refused: " + e.reason()));
- * }
- * }
+ * {@snippet class=dev.jaio.examples.EngineExample region=engines}
  *
  * <p>Thread-safe. Methods that need native access throw {@link IllegalCallerException} naming the
  * flag when it is not enabled, except {@link #engines()}, which reports it as every engine's

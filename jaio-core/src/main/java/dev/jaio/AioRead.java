@@ -8,15 +8,7 @@ import java.lang.foreign.MemorySegment;
  * {@code buf}, a writable native segment. {@link #aioReturn()} gives how many bytes were read
  * (fewer at end of file).
  *
- * {@snippet :
- * MemorySegment buf = Arena.ofAuto().allocate(4);
- * AioRead r = new AioRead(f.fd(), 2, buf, 0, SigevNotify.none());
- * r.submit();
- * while (r.error() == Errno.EINPROGRESS) Thread.sleep(1);
- * long n = r.aioReturn();          // 4: buf holds bytes 2..5 of the file
- * r.setOffset(6);                  // re-aim and submit again, no allocation
- * r.submit();
- * }
+ * {@snippet class=dev.jaio.examples.ProtocolExample region=poll-and-reuse}
  *
  * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_read.html">aio_read</a>
  */

@@ -9,11 +9,7 @@ import java.util.Objects;
  * {@code aio_write}: writes the bytes of {@code buf}, a native segment, to {@code fd} at
  * {@code offset}. {@link #aioReturn()} gives how many bytes were written.
  *
- * {@snippet :
- * AioWrite w = AioWrite.of(f.fd(), 2, "CDEF".getBytes(), 0, SigevNotify.none());
- * Aio.lioListio(LioMode.LIO_WAIT, List.of(w), SigevNotify.none());
- * long n = w.aioReturn();          // 4
- * }
+ * {@snippet class=dev.jaio.examples.ProtocolExample region=write-copy}
  *
  * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_write.html">aio_write</a>
  */

@@ -21,14 +21,7 @@ import java.util.Arrays;
  * </ul>
  * {@link AioException#errno()} carries the constant of a failed call.
  *
- * {@snippet :
- * aio.submit();
- * // ... other work while the read runs ...
- * if (aio.error() == Errno.EINPROGRESS) {
- *     Aio.aioSuspend(List.of(aio), null); // sleep until it is no longer in progress
- * }
- * long n = aio.aioReturn(); // bytes transferred, or AioException carrying the errno
- * }
+ * {@snippet class=dev.jaio.examples.ProtocolExample region=poll-and-reuse}
  *
  * <p>The constants are those of Linux, with the numbers Linux uses on x86_64 and aarch64 (the
  * generic numbering, shared by most architectures; MIPS, SPARC, Alpha and PA-RISC differ), in

@@ -13,10 +13,7 @@ import java.util.function.LongConsumer;
  * the list has completed. When a notification arrives, the statuses it announces are final:
  * {@link Aio#error()} no longer says {@link Errno#EINPROGRESS}.
  *
- * {@snippet :
- * sun.misc.Signal.handle(new sun.misc.Signal("USR2"), sig -> done.countDown());
- * Aio.lioListio(LioMode.LIO_NOWAIT, List.of(write), SigevNotify.signal(Signal.SIGUSR2, 0));
- * }
+ * {@snippet class=dev.jaio.examples.SignalExample region=list-signal}
  */
 public sealed interface SigevNotify {
 

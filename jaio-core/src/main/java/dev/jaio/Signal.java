@@ -12,16 +12,7 @@ import java.util.Locale;
  * readable by default), whose signal names drop the {@code SIG} prefix; {@link #javaName()}
  * gives that name:
  *
- * {@snippet :
- * var done = new java.util.concurrent.CountDownLatch(1);
- * sun.misc.Signal.handle(new sun.misc.Signal(Signal.SIGUSR2.javaName()), sig -> done.countDown());
- *
- * try (var write = AioWrite.of(file.fd(), 0, data, 0, SigevNotify.signal(Signal.SIGUSR2, 0))) {
- *     write.submit();
- *     done.await();          // the handler runs on the JVM's signal dispatcher thread
- *     write.aioReturn();     // still required: it reaps the result and makes the block idle
- * }
- * }
+ * {@snippet class=dev.jaio.examples.SignalExample region=signal}
  *
  * <p>Choosing a signal: {@link #SIGUSR1} and {@link #SIGUSR2} exist for exactly this and are
  * the usual choice. Signals are process-wide and do not queue per operation: several completions

@@ -9,15 +9,7 @@
  * ({@link dev.jaio.AioEngine}) keep the same contract.
  *
  * <p>The first example of {@code lio_listio}: write a buffer and wait for it.
- * {@snippet :
- * byte[] wbuf = "abcdef123456".getBytes();
- * try (AioFile f = AioFile.tempfile()) {
- *     AioWrite aiow = AioWrite.of(f.fd(), 2, wbuf, 0, SigevNotify.none());
- *     Aio.lioListio(LioMode.LIO_WAIT, List.of(aiow), SigevNotify.none());
- *     // At this point, we are guaranteed that aiow is complete.
- *     assert aiow.aioReturn() == wbuf.length;
- * }
- * }
+ * {@snippet class=dev.jaio.examples.PackageOverviewExample region=lio-wait}
  *
  * <h2>Buffers and their lifetime</h2>
  * The kernel, the C library or a worker thread uses a buffer after {@code submit()} has

@@ -113,9 +113,10 @@ public final class AioProbe {
     }
 
     /**
-     * Whether native access is enabled for jaio.
+     * Whether jaio may call native code here.
      *
-     * @return true when jaio's module may call native code without a warning
+     * @return true when native access is enabled for jaio's module, or the JVM runs with
+     *         {@code --illegal-native-access=allow} (then jaio has printed a warning)
      */
     public static boolean nativeAccessEnabled() {
         return ProbeFacts.nativeAccessEnabled();

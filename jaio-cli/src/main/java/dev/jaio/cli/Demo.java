@@ -23,9 +23,11 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * {@code jaio demo}: the three {@code lio_listio} examples of Rust's {@code nix::sys::aio}
- * (the project's seed), run as they read there on the {@linkplain AioEngine#defaultEngine()
- * default engine}, each narrated, checked ({@code aio_return == 12}) and its file read back.
+ * {@code jaio demo [--engine NAME]}: the three {@code lio_listio} examples of Rust's
+ * {@code nix::sys::aio} (the project's seed), run as they read there on the
+ * {@linkplain AioEngine#defaultEngine() default engine} or on the engine {@code --engine} names
+ * (opened for the demo and closed after it), each narrated, checked ({@code aio_return == 12})
+ * and its file read back.
  *
  * <p>One difference from the seed: its loops wait for ever, these give up after
  * {@link #PATIENCE} and fail, so a broken engine ends the demo instead of hanging it.
@@ -56,25 +58,26 @@ final class Demo implements Command {
     @Override
     public String usage() {
         return """
-                usage: jaio demo
+                usage: jaio demo [--engine NAME]
 
-                Runs the three lio_listio examples of Rust's nix::sys::aio on jaio's default engine:
-                each writes "abcdef123456" at offset 2 of a new temporary file, waits for it
-                (LIO_WAIT; LIO_NOWAIT and polling error(); LIO_NOWAIT and a SIGUSR2), checks that
-                aio_return gives 12 and reads the file back. Exit status 0 when all three pass.
+                Runs the three lio_listio examples of Rust's nix::sys::aio on jaio's default engine,
+                or on engine NAME (io_uring, posix or threads): each writes "abcdef123456" at
+                offset 2 of a new temporary file, waits for it (LIO_WAIT; LIO_NOWAIT and polling
+                error(); LIO_NOWAIT and a SIGUSR2), checks that aio_return gives 12 and reads the
+                file back. Exit status 0 when all three pass, 1 when one fails or the engine
+                cannot open here (the message says why), 2 for an unknown engine.
 
-                The system property dev.jaio.engine names another engine, for example
-                  JDK_JAVA_OPTIONS=-Ddev.jaio.engine=posix ./jaio demo""";
+                  ./jaio demo --engine posix""";
     }
 
     @Override
     public int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
-        if (!args.isEmpty()) {
-            throw new UsageException("demo takes no arguments, got '" + args.getFirst() + "' (try 'jaio help demo')");
-        }
+        String engineName = engineOption(args);
         AioEngine engine;
         try {
-            engine = AioEngine.defaultEngine();
+            engine = engineName == null ? AioEngine.defaultEngine() : AioEngine.open(engineName);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--engine: " + e.getMessage());
         } catch (IllegalCallerException | UnsupportedOperationException e) {
             // No native access, or a platform jaio does not support: the message says what to do.
             err.println("jaio demo: " + e.getMessage());
@@ -86,17 +89,52 @@ final class Demo implements Command {
             err.println("jaio demo: no default engine: " + why.getMessage());
             return Main.EXIT_FAILED;
         }
+        try {
+            return run(engine, out, err);
+        } finally {
+            if (engineName != null) {
+                engine.close();
+            }
+        }
+    }
+
+    /** {@code --engine NAME}, or null for the default engine. */
+    private static String engineOption(List<String> args) throws UsageException {
+        if (args.isEmpty()) {
+            return null;
+        }
+        String first = args.getFirst();
+        String name;
+        if (first.equals("--engine") && args.size() >= 2) {
+            name = args.get(1);
+            if (args.size() > 2) {
+                throw new UsageException("demo takes only --engine NAME, got '" + args.get(2) + "' after it");
+            }
+        } else if (first.startsWith("--engine=") && args.size() == 1) {
+            name = first.substring("--engine=".length());
+        } else if (first.equals("--engine")) {
+            throw new UsageException("--engine needs a name: " + String.join(", ", AioEngine.names()));
+        } else {
+            throw new UsageException("demo takes only --engine NAME, got '" + first + "' (try 'jaio help demo')");
+        }
+        if (!AioEngine.names().contains(name)) {
+            throw new UsageException("--engine: unknown engine '" + name + "' (engines: " + String.join(", ", AioEngine.names()) + ")");
+        }
+        return name;
+    }
+
+    private static int run(AioEngine engine, PrintStream out, PrintStream err) {
         out.println("jaio demo: the three lio_listio examples of Rust's nix::sys::aio, on the "
                 + engine.name() + " engine.");
         out.println("Each writes \"abcdef123456\" (12 bytes) at offset 2 of a new, unlinked temporary file.");
         out.println();
         try {
             out.println("1/3  LIO_WAIT: lio_listio submits the write and returns once it has completed.");
-            out.println("     " + lioWait() + "   ok");
+            out.println("     " + lioWait(engine) + "   ok");
             out.println("2/3  LIO_NOWAIT, then poll error() every 10 ms until it is no longer EINPROGRESS.");
-            out.println("     " + lioNowaitThenPoll() + "   ok");
+            out.println("     " + lioNowaitThenPoll(engine) + "   ok");
             out.println("3/3  LIO_NOWAIT with a SIGUSR2 for the list, sent once all of its writes are done.");
-            out.println("     " + lioNowaitThenSignal() + "   ok");
+            out.println("     " + lioNowaitThenSignal(engine) + "   ok");
         } catch (DemoFailure e) {
             out.flush();
             err.println("jaio demo: " + e.getMessage());
@@ -109,21 +147,21 @@ final class Demo implements Command {
     }
 
     /** The seed's first example: LIO_WAIT, so no polling or waiting is needed. */
-    private static String lioWait() throws DemoFailure {
+    private static String lioWait(AioEngine engine) throws DemoFailure {
         try (AioFile f = AioFile.tempfile();
-                AioWrite aiow = AioWrite.of(f.fd(), OFFSET, WBUF, 0, SigevNotify.none())) {
+                AioWrite aiow = AioWrite.of(engine, f.fd(), OFFSET, WBUF, 0, SigevNotify.none())) {
             Aio.lioListio(LioMode.LIO_WAIT, List.of(aiow), SigevNotify.none());
             // At this point, we are guaranteed that aiow is complete.
-            return checked(1, aiow.aioReturn(), f);
+            return checked(1, aiow.aioReturn(), f, engine);
         } catch (IOException e) {
             throw new DemoFailure(1, e);
         }
     }
 
     /** The seed's second example: LIO_NOWAIT, then poll each operation's error(). */
-    private static String lioNowaitThenPoll() throws DemoFailure {
+    private static String lioNowaitThenPoll(AioEngine engine) throws DemoFailure {
         try (AioFile f = AioFile.tempfile();
-                AioWrite aiow = AioWrite.of(f.fd(), OFFSET, WBUF, 0, SigevNotify.none())) {
+                AioWrite aiow = AioWrite.of(engine, f.fd(), OFFSET, WBUF, 0, SigevNotify.none())) {
             Aio.lioListio(LioMode.LIO_NOWAIT, List.of(aiow), SigevNotify.none());
             long deadline = System.nanoTime() + PATIENCE.toNanos();
             int polls = 1;
@@ -135,14 +173,14 @@ final class Demo implements Command {
                 sleep(2, POLL_INTERVAL);
                 polls++;
             }
-            return "error() polled " + plural(polls, "time") + "; " + checked(2, aiow.aioReturn(), f);
+            return "error() polled " + plural(polls, "time") + "; " + checked(2, aiow.aioReturn(), f, engine);
         } catch (IOException e) {
             throw new DemoFailure(2, e);
         }
     }
 
     /** The seed's third example: LIO_NOWAIT, and a signal for the whole list. */
-    private static String lioNowaitThenSignal() throws DemoFailure {
+    private static String lioNowaitThenSignal(AioEngine engine) throws DemoFailure {
         // Rust: sigaction(SIGUSR2, sigfunc, SA_RESETHAND). Java has no SA_RESETHAND; the handler
         // stays installed, so that a late second SIGUSR2 cannot end the process.
         try {
@@ -152,7 +190,7 @@ final class Demo implements Command {
         }
         SIGNALED.set(false);
         try (AioFile f = AioFile.tempfile();
-                AioWrite aiow = AioWrite.of(f.fd(), OFFSET, WBUF, 0, SigevNotify.none())) {
+                AioWrite aiow = AioWrite.of(engine, f.fd(), OFFSET, WBUF, 0, SigevNotify.none())) {
             SigevNotify sev = SigevNotify.signal(Signal.SIGUSR2, 0);
             long start = System.nanoTime();
             Aio.lioListio(LioMode.LIO_NOWAIT, List.of(aiow), sev);
@@ -165,7 +203,7 @@ final class Demo implements Command {
             long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
             // At this point, since lioListio returned success and delivered its notification,
             // we know that all operations are complete.
-            return "SIGUSR2 caught after " + (millis == 0 ? "<1" : millis) + " ms; " + checked(3, aiow.aioReturn(), f);
+            return "SIGUSR2 caught after " + (millis == 0 ? "<1" : millis) + " ms; " + checked(3, aiow.aioReturn(), f, engine);
         } catch (IOException e) {
             throw new DemoFailure(3, e);
         }
@@ -175,13 +213,14 @@ final class Demo implements Command {
      * The seed's {@code assert_eq!(aio_return, WBUF.len())}, then the file read back (with jaio)
      * and compared with what the write must have made of it.
      */
-    private static String checked(int example, long returned, AioFile f) throws DemoFailure, IOException {
+    private static String checked(int example, long returned, AioFile f, AioEngine engine)
+            throws DemoFailure, IOException {
         if (returned != WBUF.length) {
             throw new DemoFailure(example, "aio_return gave " + returned + ", expected " + WBUF.length);
         }
         byte[] expected = new byte[(int) OFFSET + WBUF.length];
         System.arraycopy(WBUF, 0, expected, (int) OFFSET, WBUF.length);
-        byte[] content = readAll(f);
+        byte[] content = readAll(f, engine);
         if (!Arrays.equals(content, expected)) {
             throw new DemoFailure(example, "the file holds " + quoted(content) + ", expected " + quoted(expected));
         }
@@ -189,7 +228,7 @@ final class Demo implements Command {
     }
 
     /** Reads the whole file with one AioRead. */
-    private static byte[] readAll(AioFile f) throws IOException {
+    private static byte[] readAll(AioFile f, AioEngine engine) throws IOException {
         long size = f.size();
         if (size > 1 << 20) {
             throw new IOException("the file grew to " + size + " bytes; 14 expected");
@@ -197,7 +236,7 @@ final class Demo implements Command {
         // Shared, not confined: an engine may touch the buffer from threads of its own.
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buf = arena.allocate(Math.max(1, size)).asSlice(0, size);
-            try (AioRead r = new AioRead(f.fd(), 0, buf, 0, SigevNotify.none())) {
+            try (AioRead r = new AioRead(engine, f.fd(), 0, buf, 0, SigevNotify.none())) {
                 Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.none());
                 long n = r.aioReturn();
                 return buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);

@@ -52,6 +52,13 @@ public final class Main {
             if (isHelp(name) || name.equals("help")) {
                 return help(isHelp(name) ? List.of() : rest, out);
             }
+            if (name.equals("--version")) {
+                if (!rest.isEmpty()) {
+                    throw new UsageException("--version takes no arguments, got '" + rest.getFirst() + "'");
+                }
+                out.println(version());
+                return EXIT_OK;
+            }
             if (name.startsWith("-")) {
                 throw new UsageException("unknown option '" + name + "' (try 'jaio help')");
             }
@@ -104,7 +111,28 @@ public final class Main {
                     c.name().equals(DEFAULT_COMMAND) ? " (the default)" : "");
         }
         out.printf("  %-" + width + "s  %s%n", "help", "this text; 'jaio help COMMAND' tells more about one");
+        out.println();
+        out.println("jaio --version says which jaio, Java and kernel run here.");
         return EXIT_OK;
+    }
+
+    /**
+     * {@code jaio --version}: this command's version and the library's (from their jars'
+     * {@code Implementation-Version}; "unknown" when run from class folders), then the Java
+     * runtime and the kernel, all of which decide what jaio can do here.
+     */
+    static String version() {
+        String cli = versionOf(Main.class);
+        String library = versionOf(dev.jaio.AioEngine.class);
+        return "jaio " + cli + (library.equals(cli) ? "" : " (library dev.jaio:jaio " + library + ")") + System.lineSeparator()
+                + "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ") at "
+                + System.getProperty("java.home") + System.lineSeparator()
+                + System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch");
+    }
+
+    private static String versionOf(Class<?> c) {
+        String v = c.getPackage().getImplementationVersion();
+        return v == null ? "(version unknown: not run from a jar)" : v;
     }
 
     private static Command find(String name) throws UsageException {

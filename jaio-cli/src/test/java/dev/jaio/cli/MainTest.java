@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,6 +41,42 @@ class MainTest {
         assertEquals(3, r.out().lines().filter(l -> l.contains("\"\\0\\0abcdef123456\" (14 bytes)")).count(), r.out());
         assertTrue(r.out().contains("\nengine: "), r.out());
         assertTrue(r.out().endsWith("all three examples passed" + System.lineSeparator()), r.out());
+    }
+
+    @Test
+    void demoRunsOnTheEngineNamed() {
+        for (dev.jaio.AioProbe.EngineStatus engine : dev.jaio.AioProbe.engines()) {
+            Outcome r = jaio("demo", "--engine", engine.name());
+            if (!engine.works()) {
+                assertEquals(Main.EXIT_FAILED, r.status(), r.err());
+                continue;
+            }
+            assertEquals(Main.EXIT_OK, r.status(), () -> "stdout:\n" + r.out() + "\nstderr:\n" + r.err());
+            assertTrue(r.out().startsWith("jaio demo: the three lio_listio examples of Rust's nix::sys::aio, on the "
+                    + engine.name() + " engine."), r.out());
+            assertTrue(r.out().contains("\nengine: " + engine.name() + System.lineSeparator()), r.out());
+            assertEquals(3, r.out().lines().filter(l -> l.endsWith("   ok")).count(), r.out());
+        }
+    }
+
+    @Test
+    void demoRefusesAnUnknownEngineInOneLine() {
+        assertUsageError(jaio("demo", "--engine", "aio"), "jaio: --engine: unknown engine 'aio' (engines: ");
+        assertUsageError(jaio("demo", "--engine"), "jaio: --engine needs a name: ");
+        assertUsageError(jaio("demo", "--fast"), "jaio: demo takes only --engine NAME, got '--fast'");
+    }
+
+    @Test
+    void versionNamesJaioJavaAndTheKernel() {
+        Outcome r = jaio("--version");
+        assertEquals(Main.EXIT_OK, r.status(), r.err());
+        assertEquals("", r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(3, lines.size(), r.out());
+        assertTrue(lines.get(0).startsWith("jaio "), r.out());
+        assertTrue(lines.get(1).startsWith("Java " + Runtime.version()), r.out());
+        assertTrue(lines.get(2).contains(System.getProperty("os.version")), r.out());
+        assertUsageError(jaio("--version", "x"), "jaio: --version takes no arguments, got 'x'");
     }
 
     @Test
@@ -84,7 +121,7 @@ class MainTest {
     @Test
     void unknownOptionIsOneLineAndStatusTwo() {
         assertUsageError(jaio("--frobnicate"), "unknown option '--frobnicate'");
-        assertUsageError(jaio("demo", "--frobnicate"), "demo takes no arguments");
+        assertUsageError(jaio("demo", "--frobnicate"), "demo takes only --engine NAME, got '--frobnicate'");
         assertUsageError(jaio("help", "frobnicate"), "unknown command 'frobnicate'");
         assertUsageError(jaio("help", "demo", "demo"), "help takes at most one command name");
     }

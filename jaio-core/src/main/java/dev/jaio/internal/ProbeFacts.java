@@ -20,13 +20,23 @@ public final class ProbeFacts {
      * {@code IORING_OP_*} names by number, from {@code <linux/io_uring.h>} (Linux 6.1, through
      * {@code SENDMSG_ZC}); newer opcodes are reported as {@code OP_<n>}.
      */
+    /**
+     * {@code enum io_uring_op} of {@code <linux/io_uring.h>}, in order: the name of opcode N is
+     * entry N. Up to {@code SENDMSG_ZC} (48, Linux 6.1) ProbeFactsTest holds the list against the
+     * header of the machine that builds jaio; the later ones come from the kernel's header as of
+     * 6.18 (49-53 in 6.7, 54 in 6.8, 55 in 6.9, 56-57 in 6.11, 58-61 in 6.15, 62 in 6.16, 63-64 in
+     * 6.18), and the test checks that the running kernel reports no opcode without a name.
+     */
     private static final List<String> IORING_OPS = List.of("NOP", "READV", "WRITEV", "FSYNC", "READ_FIXED",
             "WRITE_FIXED", "POLL_ADD", "POLL_REMOVE", "SYNC_FILE_RANGE", "SENDMSG", "RECVMSG", "TIMEOUT",
             "TIMEOUT_REMOVE", "ACCEPT", "ASYNC_CANCEL", "LINK_TIMEOUT", "CONNECT", "FALLOCATE", "OPENAT", "CLOSE",
             "FILES_UPDATE", "STATX", "READ", "WRITE", "FADVISE", "MADVISE", "SEND", "RECV", "OPENAT2", "EPOLL_CTL",
             "SPLICE", "PROVIDE_BUFFERS", "REMOVE_BUFFERS", "TEE", "SHUTDOWN", "RENAMEAT", "UNLINKAT", "MKDIRAT",
             "SYMLINKAT", "LINKAT", "MSG_RING", "FSETXATTR", "SETXATTR", "FGETXATTR", "GETXATTR", "SOCKET",
-            "URING_CMD", "SEND_ZC", "SENDMSG_ZC");
+            "URING_CMD", "SEND_ZC", "SENDMSG_ZC",
+            "READ_MULTISHOT", "WAITID", "FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_WAITV", "FIXED_FD_INSTALL", "FTRUNCATE",
+            "BIND", "LISTEN", "RECV_ZC", "EPOLL_WAIT", "READV_FIXED", "WRITEV_FIXED", "PIPE", "NOP128",
+            "URING_CMD128");
 
     private ProbeFacts() {
     }
@@ -57,6 +67,7 @@ public final class ProbeFacts {
         }
         for (int op = 0; op <= probe.lastOp(); op++) {
             if (probe.supports(op)) {
+                // A kernel newer than this list: the number, which io_uring.h of that kernel names.
                 out.add(op < IORING_OPS.size() ? IORING_OPS.get(op) : "OP_" + op);
             }
         }

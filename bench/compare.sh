@@ -19,7 +19,7 @@
 #   BUILD       1: build jaio-bench/target/benchmarks.jar first (default); 0: use the one there.
 #   JAVA        a java >= 22 (default: $JAVA_HOME/bin/java, else the first >= 22 in /usr/lib/jvm).
 #   LIO_BENCH   the C lio_listio loop: a binary, or a .c file compiled here with gcc
-#               (default: ../shared/tools/lio_bench.c beside the repository; skipped if absent).
+#               (default: bench/lio_bench.c of this repository).
 #   OUT         directory for raw results (default: /tmp/jaio-compare-DATE).
 set -euo pipefail
 
@@ -32,7 +32,7 @@ STRACE_LISTS=${STRACE_LISTS:-5000}
 BUILD=${BUILD:-1}
 OUT=${OUT:-/tmp/jaio-compare-$(date +%Y%m%d-%H%M%S)}
 FILE=${FILE:-${TMPDIR:-/tmp}/jaio-bench-1g.dat}
-LIO_BENCH=${LIO_BENCH:-$ROOT/../shared/tools/lio_bench.c}
+LIO_BENCH=${LIO_BENCH:-$ROOT/bench/lio_bench.c}
 JAR=$ROOT/jaio-bench/target/benchmarks.jar
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -71,7 +71,7 @@ snapshot() { # TITLE: load and the busiest processes over one second (top's seco
 # ---------------------------------------------------------------- build and tools
 if [[ $BUILD == 1 ]]; then
     log "building jaio-bench/target/benchmarks.jar"
-    (cd "$ROOT" && JAVA_HOME=$JDK_HOME ./mvnw -q -pl jaio-bench -am package -DskipTests) > "$OUT/build.log" 2>&1 \
+    (cd "$ROOT" && JAVA_HOME=$JDK_HOME ./mvnw -q -pl jaio-bench -am package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true) > "$OUT/build.log" 2>&1 \
         || { tail -40 "$OUT/build.log" >&2; die "build failed (log: $OUT/build.log)"; }
 fi
 [[ -f $JAR ]] || die "$JAR missing: run with BUILD=1"

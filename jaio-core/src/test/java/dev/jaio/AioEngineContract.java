@@ -55,7 +55,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The contract every jaio engine must pass, written from {@code API.md}, the lead's decisions
+ * The contract every jaio engine must pass, written from {@code docs/API.md}, the lead's decisions
  * where it is silent, nix's {@code test_aio.rs} and glibc's behaviour; it knows nothing of any
  * engine's insides. Each engine has a subclass that opens a private engine, hands it out through
  * {@link #engine()} and closes it in {@code @AfterAll}; every block here is built with the
@@ -393,8 +393,9 @@ public abstract class AioEngineContract {
     /**
      * nix 2, aio_fsync::error, adapted. nix runs it only off Linux, where submit fails. glibc's
      * aio_fsync checks the descriptor with fcntl(F_GETFL) and fails at once with EBADF, but other
-     * engines may only learn it from the kernel later; API.md allows both ("at submit or in
-     * error(), but never silently"). Either way the failure must be EBADF and reported once.
+     * engines may only learn it from the kernel later; docs/API.md allows both (in error() "or at
+     * submit, depending on the engine, never silently"). Either way the failure must be EBADF and
+     * reported once.
      */
     @Test
     void nix02FsyncOnBadDescriptorFailsWithEbadf() throws Exception {

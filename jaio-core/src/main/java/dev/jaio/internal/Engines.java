@@ -25,7 +25,7 @@ public final class Engines {
      * O_DIRECT at depth 32: threads 3x to 4x posix, because glibc runs every operation of one
      * descriptor on one helper thread (depth 1 whatever the depth asked), while the threads engine
      * runs them side by side. posix stays as the last resort and the reference for semantics.
-     * (API.md sketched io_uring, posix, threads; the measurements changed the middle.)
+     * (The first design put posix second; the measurements changed the middle.)
      */
     private static final List<String> FALLBACK_ORDER = List.of("io_uring", "threads", "posix");
 

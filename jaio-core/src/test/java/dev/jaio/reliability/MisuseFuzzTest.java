@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The JVM survives any sequence of public calls: {@link MisuseFuzzMain} runs the regression
  * sequences and {@code jaio.fuzz.tries} random ones (250 in the default build, 4000 with
  * {@code -Psoak}) per engine in a child JVM, which must exit with status 0 and leave no
- * {@code hs_err_pid*.log}; every call in it either succeeded or threw what {@code API.md}
+ * {@code hs_err_pid*.log}; every call in it either succeeded or threw what {@code docs/API.md}
  * documents, and every check of the model and the data held (see {@link MisuseWorld}).
  */
 class MisuseFuzzTest {

@@ -74,7 +74,7 @@ import java.util.concurrent.locks.LockSupport;
  * notifications (none, null, a callback, a throwing callback, SIGUSR2) and timeouts. Every
  * descriptor completes every operation promptly, so a hang is a bug, not the test's doing.
  *
- * <p><b>The judge.</b> Each call must return or throw an exception {@code API.md} documents for
+ * <p><b>The judge.</b> Each call must return or throw an exception {@code docs/API.md} documents for
  * it ({@link #ALLOWED}); anything else (a {@code WrongThreadException}, an
  * {@code IndexOutOfBoundsException}, an {@code Error}) fails the sequence. A model of each block
  * (in progress or not, closed or not) is kept from the calls' documented effects and compared
@@ -122,7 +122,7 @@ final class MisuseWorld implements AutoCloseable {
     /** Bytes of the read-only file, whose content every read of it is checked against. */
     static final int RDONLY_SIZE = 65_536;
 
-    /** The exceptions each call may throw, per API.md and the Javadoc. */
+    /** The exceptions each call may throw, per docs/API.md and the Javadoc. */
     enum Call {
         CONSTRUCT(Set.of(IllegalArgumentException.class, NullPointerException.class, IllegalStateException.class)),
         SUBMIT(Set.of(AioException.class, IllegalStateException.class, UnsupportedOperationException.class)),

@@ -25,8 +25,8 @@ import org.w3c.dom.Node;
  *
  * <p>Reads from TARGET_DIR (the module's {@code target/}) the flattened POM
  * ({@code .flattened-pom.xml}), {@code ARTIFACT-VERSION.jar}, {@code -sources.jar} and
- * {@code -javadoc.jar}, and the {@code gpg/*.asc} signatures maven-gpg-plugin wrote when a key was
- * named. Writes {@code TARGET_DIR/central/ARTIFACT-VERSION-bundle.zip}: the Maven repository
+ * {@code -javadoc.jar}, and the {@code .asc} signatures maven-gpg-plugin wrote beside them when a
+ * key was named ({@code ARTIFACT-VERSION.pom.asc} for the POM). Writes {@code TARGET_DIR/central/ARTIFACT-VERSION-bundle.zip}: the Maven repository
  * layout ({@code dev/jaio/jaio/VERSION/...}) with an MD5 and a SHA-1 file beside each file, and its
  * {@code .asc} signature when signed.
  *
@@ -111,8 +111,13 @@ public final class CentralBundle {
                 for (String algorithm : CHECKSUMS) {
                     put(z, file.getKey() + extension(algorithm), hex(algorithm, bytes).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                 }
-                Path signature = target.resolve("gpg").resolve(file.getKey() + ".asc");
+                Path signature = target.resolve(file.getKey() + ".asc");
                 if (signed && Files.isRegularFile(signature)) {
+                    // A signature older than its file was left by an earlier build: not this file's.
+                    if (Files.getLastModifiedTime(signature).compareTo(Files.getLastModifiedTime(file.getValue())) < 0) {
+                        throw new IOException(signature + " is older than " + file.getValue()
+                                + ": a stale signature; run the whole package phase again");
+                    }
                     put(z, file.getKey() + ".asc", Files.readAllBytes(signature));
                 }
             }

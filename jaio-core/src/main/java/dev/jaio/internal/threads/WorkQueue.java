@@ -43,13 +43,16 @@ final class WorkQueue {
     private volatile int available;
     /** Workers of this shard that found nothing to do and are looking elsewhere or waiting. */
     private volatile int idle;
-    /** Raised by {@link #wakeToSteal}, so that a waiting worker leaves its wait though its own ring is empty. */
-    private long stealCalls;
+    /**
+     * Raised by {@link #wakeToSteal}, so that a waiting worker leaves its wait though its own ring
+     * is empty. Written under the monitor, read without it ({@link #helpPending}).
+     */
+    private volatile long stealCalls;
     /**
      * {@code stealCalls} when the last idle worker looked elsewhere: a call since then is one it
      * may have missed. Shared by the shard's workers, so a call may wake more than one, never none.
      */
-    private long stealCallsSeen;
+    private volatile long stealCallsSeen;
     private boolean closed;
 
     WorkQueue(int capacity) {
@@ -115,7 +118,7 @@ final class WorkQueue {
      * @return the operation, or null if there is none to steal now
      */
     ThreadsOperation steal(long[] entry) {
-        if (available <= idle) {
+        if (!needsHelp()) {
             return null;
         }
         synchronized (this) {
@@ -164,6 +167,23 @@ final class WorkQueue {
     /** Whether a worker of this shard is idle (read without the monitor). */
     boolean hasIdleWorker() {
         return idle > 0;
+    }
+
+    /**
+     * Whether a worker of this shard was asked to steal and has not looked yet (read without the
+     * monitor): it will look after the caller's operation was queued, so asking again is not
+     * needed.
+     */
+    boolean helpPending() {
+        return stealCalls != stealCallsSeen;
+    }
+
+    /**
+     * Whether more operations wait here than there are idle workers here to take them (read
+     * without the monitor): help from another shard would start one sooner.
+     */
+    boolean needsHelp() {
+        return available > idle;
     }
 
     /** An idle worker (after {@link #takeOrIdle}) found something elsewhere: busy again. */

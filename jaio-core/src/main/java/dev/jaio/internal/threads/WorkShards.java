@@ -10,9 +10,11 @@ package dev.jaio.internal.threads;
  * <p><b>Helping.</b> A thread alone must still reach every worker (O_DIRECT needs as many
  * workers busy as the depth it asks for). When a submitter finds every worker of its shard busy
  * ({@link WorkQueue#put} says so), it looks at the next few shards (its neighbours, at most
- * {@link #NEIGHBOURS}) for an idle worker and wakes one; that worker takes ("steals") the
- * oldest operation of a neighbour's ring. A worker whose own ring is empty looks at its
- * neighbours the same way before it waits.
+ * {@link #NEIGHBOURS}) for an idle worker and wakes one, unless one of that shard was woken and
+ * has not looked yet; that worker takes ("steals") the oldest operation of a neighbour's ring
+ * that no worker there is idle for, and if more wait, wakes the next idle worker of its own
+ * shard, so that the wake-ups of a burst cost the helpers, not the submitter. A worker whose own
+ * ring is empty looks at its neighbours the same way before it waits.
  *
  * <p><b>No operation stranded.</b> A submitter writes its shard's {@code available} (in
  * {@code put}), then reads a neighbour's {@code idle}; a worker writes its own {@code idle}
@@ -88,7 +90,9 @@ final class WorkShards {
             for (int i = 1; i <= neighbours; i++) {
                 WorkQueue helper = shards[(home + i) % shards.length];
                 if (helper.hasIdleWorker()) {
-                    helper.wakeToSteal();
+                    if (!helper.helpPending()) {
+                        helper.wakeToSteal();
+                    }
                     return;
                 }
             }
@@ -127,10 +131,19 @@ final class WorkShards {
         return op;
     }
 
+    /**
+     * Takes an operation from a neighbour that needs help; if it still needs more, wakes the next
+     * idle worker of {@code shard} (one at a time: not while one woken has not looked yet).
+     */
     private ThreadsOperation steal(int shard, long[] entry) {
         for (int i = 1; i <= neighbours; i++) {
-            ThreadsOperation op = shards[Math.floorMod(shard - i, shards.length)].steal(entry);
+            WorkQueue victim = shards[Math.floorMod(shard - i, shards.length)];
+            ThreadsOperation op = victim.steal(entry);
             if (op != null) {
+                WorkQueue own = shards[shard];
+                if (victim.needsHelp() && own.hasIdleWorker() && !own.helpPending()) {
+                    own.wakeToSteal();
+                }
                 return op;
             }
         }

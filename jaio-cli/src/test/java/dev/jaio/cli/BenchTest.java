@@ -281,6 +281,23 @@ class BenchTest {
         assertTrue((Double) threads.get("fio_ratio") > 0, threads::toString);
     }
 
+    /** --numjobs N: N job threads, each doing (and checking) its own reads, on every kind of contender. */
+    @Test
+    void eachJobRunsOnAThreadOfItsOwn() {
+        Map<String, java.util.Set<String>> threads = new java.util.concurrent.ConcurrentHashMap<>();
+        Bench watching = new Bench((contender, buf, offset) -> threads
+                .computeIfAbsent(contender, k -> java.util.concurrent.ConcurrentHashMap.newKeySet())
+                .add(Thread.currentThread().getName()));
+        List<String> args = new ArrayList<>(QUICK);
+        args.addAll(List.of("--engine", "threads,posix,filechannel", "--numjobs", "3"));
+        Outcome r = bench(watching, args);
+        assertEquals(Main.EXIT_OK, r.status(), r::toString);
+        for (String contender : List.of("threads", "posix", "filechannel")) {
+            assertEquals(java.util.Set.of("jaio-bench-" + contender + "-0", "jaio-bench-" + contender + "-1",
+                    "jaio-bench-" + contender + "-2"), threads.get(contender), contender);
+        }
+    }
+
     @Test
     void withoutFioBenchSaysHowToGetItAndMeasuresTheRest() {
         List<String> args = new ArrayList<>(QUICK);

@@ -191,7 +191,13 @@ public final class ThreadsEngine extends JavaCompletingEngine {
         }
         for (int i = 0; i < workers.length; i++) {
             ThreadsOperation op = running.get(i * RUNNING_STRIDE);
-            if (op != null && op.fd() == fd && op.isRunning()) {
+            if (op == null || op.fd() != fd) {
+                continue;
+            }
+            // Taken by a worker but not started yet (see run()): still queued, so canceled.
+            if (op.cancelQueued(op.sequence())) {
+                canceled = true;
+            } else if (op.isRunning()) {
                 notCanceled = true;
             }
         }
@@ -217,18 +223,14 @@ public final class ThreadsEngine extends JavaCompletingEngine {
             }
             long sequence = WorkQueue.sequence(entry[0]);
             if (!WorkQueue.laneHead(entry[0])) {
-                if (op.startRunning(sequence)) {
-                    run(op, index, earlier);
-                }
+                run(op, sequence, index, earlier);
                 continue;
             }
             // A lane's head: run it (unless it was canceled), then every operation the lane
             // holds, one after another, in submission order, until the lane is empty.
             int fd = op.fd();
             while (true) {
-                if (op.startRunning(sequence)) {
-                    run(op, index, earlier);
-                }
+                run(op, sequence, index, earlier);
                 SerialLanes.Waiting next = lanes.next(fd);
                 if (next == null) {
                     break;
@@ -239,11 +241,20 @@ public final class ThreadsEngine extends JavaCompletingEngine {
         }
     }
 
-    /** Runs {@code op} (already marked running) on worker {@code index} and completes it. */
-    private void run(ThreadsOperation op, int index, EarlierWrites earlier) {
+    /**
+     * Runs submission {@code sequence} of {@code op} on worker {@code index} and completes it,
+     * unless it was canceled (or is not that submission any more). The worker's running slot
+     * shows the operation before it is marked running: an fsync on another worker that finds
+     * the operation in neither a shard nor a slot may take it as done.
+     */
+    private void run(ThreadsOperation op, long sequence, int index, EarlierWrites earlier) {
         running.set(index * RUNNING_STRIDE, op);
+        if (!op.startRunning(sequence)) {
+            running.set(index * RUNNING_STRIDE, null);
+            return;
+        }
         if (op.kind() == OpKind.FSYNC) {
-            runEarlierQueuedWrites(op, earlier);
+            runEarlierQueuedWrites(op, index, earlier);
             awaitEarlierWrites(op, index);
         }
         long r = perform(op);
@@ -264,18 +275,23 @@ public final class ThreadsEngine extends JavaCompletingEngine {
     /**
      * POSIX fsync ordering, first half: the writes of {@code fsync}'s descriptor numbered before
      * it that still wait in a shard (any shard: another thread may have submitted them) run here,
-     * now. Lane heads are left alone: a descriptor in call order has its fsync in the same lane,
-     * behind them.
+     * now, on worker {@code index}. Lane heads are left alone: a descriptor in call order has its
+     * fsync in the same lane, behind them. While a write runs, the worker's running slot shows it
+     * (not the fsync), so that a later fsync of the descriptor on another worker waits for it.
      */
-    private void runEarlierQueuedWrites(ThreadsOperation fsync, EarlierWrites earlier) {
+    private void runEarlierQueuedWrites(ThreadsOperation fsync, int index, EarlierWrites earlier) {
         earlier.reset(fsync.fd(), fsync.sequence());
         shards.forEach(earlier);
         for (int i = 0; i < earlier.size; i++) {
             ThreadsOperation write = earlier.ops[i];
+            running.set(index * RUNNING_STRIDE, write);
             if (write.startRunning(earlier.sequences[i])) {
                 long r = perform(write);
+                running.set(index * RUNNING_STRIDE, fsync);
                 write.finished();
                 completed(write, r);
+            } else {
+                running.set(index * RUNNING_STRIDE, fsync);
             }
         }
         earlier.clear();
@@ -319,7 +335,10 @@ public final class ThreadsEngine extends JavaCompletingEngine {
         }
     }
 
-    /** POSIX fsync ordering, second half: wait for this fd's writes queued before {@code fsync} that still run. */
+    /**
+     * POSIX fsync ordering, second half: wait for this fd's writes queued before {@code fsync}
+     * that other workers hold, about to run (still marked queued: see {@link #run}) or running.
+     */
     private void awaitEarlierWrites(ThreadsOperation fsync, int self) {
         for (int i = 0; i < workers.length; i++) {
             if (i == self) {
@@ -328,7 +347,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
             while (true) {
                 ThreadsOperation other = running.get(i * RUNNING_STRIDE);
                 if (other == null || other.fd() != fsync.fd() || !other.writesData()
-                        || other.sequence() > fsync.sequence() || !other.isRunning()) {
+                        || other.sequence() > fsync.sequence() || !other.isQueuedOrRunning()) {
                     break;
                 }
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(20));

@@ -74,6 +74,12 @@ final class ThreadsOperation extends Operation {
         return (ticket & STATE_MASK) == RUNNING;
     }
 
+    /** Whether a submission of it is queued or running (not idle, not done). */
+    boolean isQueuedOrRunning() {
+        long state = ticket & STATE_MASK;
+        return state == QUEUED || state == RUNNING;
+    }
+
     boolean writesData() {
         return kind == OpKind.WRITE || kind == OpKind.WRITEV;
     }

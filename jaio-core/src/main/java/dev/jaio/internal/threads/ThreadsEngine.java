@@ -46,8 +46,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link ThreadsOperation}), then waits until the ones still running on other workers finish,
  * and only then calls {@code fsync}.
  *
- * <p><b>Cancel.</b> An operation still in the queue, or waiting in its lane, is canceled
- * ({@code ECANCELED}, notified at once); one a worker runs is not ({@code AIO_NOTCANCELED}).
+ * <p><b>Cancel.</b> An operation still in a shard, waiting in its lane, or taken by a worker that
+ * has not started it, is canceled ({@code ECANCELED}, notified at once); one a worker runs is not
+ * ({@code AIO_NOTCANCELED}).
  *
  * <p>Thread-safe.
  */

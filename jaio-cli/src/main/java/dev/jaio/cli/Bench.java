@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code jaio bench}: a small fio for jaio. Measures each engine (and two JDK baselines) on a
@@ -37,6 +38,8 @@ final class Bench implements Command {
     }
 
     private final ReadTamper tamper;
+    /** Where {@code --fio} looks for fio: the {@code PATH} of the process, or a test's. */
+    private final String fioSearchPath;
 
     Bench() {
         this(null);
@@ -44,7 +47,13 @@ final class Bench implements Command {
 
     /** A bench whose reads pass through {@code tamper} (tests only). */
     Bench(ReadTamper tamper) {
+        this(tamper, System.getenv("PATH"));
+    }
+
+    /** A bench whose reads pass through {@code tamper} and that looks for fio in {@code fioSearchPath} (tests only). */
+    Bench(ReadTamper tamper, String fioSearchPath) {
         this.tamper = tamper;
+        this.fioSearchPath = fioSearchPath;
     }
 
     @Override
@@ -64,8 +73,9 @@ final class Bench implements Command {
 
                 Measures jaio's engines on a file of this machine, with fio's vocabulary, beside two
                 JDK baselines; checks every byte it reads. Without options: 4 KiB random reads at
-                depth 32 from a 256 MiB temporary file, 3 s (after 1 s of ramp) per engine, every
-                engine that works here, then filechannel and afc.
+                depth 32 from a 256 MiB temporary file, with O_DIRECT where its file system has it
+                (else from the page cache), 3 s (after 1 s of ramp) per engine, every engine that
+                works here, then filechannel and afc.
 
                   --rw read|write|randread|randwrite|randrw    access pattern (randread)
                   --rwmixread PERCENT     reads among randrw operations (50)
@@ -77,7 +87,8 @@ final class Bench implements Command {
                   --runtime TIME          measured time per engine: seconds, or 500ms, 2s, 1m (3)
                   --ramp TIME             unmeasured warm-up before it (1)
                   --numjobs N             jobs: threads, each with its own descriptor (1)
-                  --direct 0|1            O_DIRECT, bypassing the page cache (0)
+                  --direct 0|1            O_DIRECT, bypassing the page cache (default: 1 where the
+                                          file system supports it, as jaio probe tells, else 0)
                   --fsync N               an AioFsync after every N writes of a job (0: none)
                   --filename FILE         the file: created and filled if missing, kept (default: a
                                           temporary file in java.io.tmpdir, removed at the end)
@@ -90,6 +101,11 @@ final class Bench implements Command {
                   --compare               run each engine at each of --depths and draw an SVG chart
                   --depths LIST           the depths --compare sweeps (1,8,32,128)
                   --chart FILE            where --compare writes the chart (jaio-compare.svg)
+                  --fio                   also run fio's equivalent of each run (its io_uring
+                                          engine, same job and lists, on a file of its own) in
+                                          turn with the engines, and print jaio's ratio to it
+                  --rounds N              measure everything N times in turns and show the
+                                          median run of each (1)
 
                 Options take their value after a space or an '=' (--bs=4k), as in fio.
 
@@ -101,12 +117,15 @@ final class Bench implements Command {
                   ./jaio bench
                   ./jaio bench --rw randwrite --fsync 32 --engine io_uring,posix
                   ./jaio bench --direct 1 --filename /data/jaio.dat --size 4g --numjobs 2
-                  ./jaio bench --compare --runtime 2 --chart /tmp/engines.svg""";
+                  ./jaio bench --compare --runtime 2 --chart /tmp/engines.svg
+                  ./jaio bench --engine io_uring,threads --numjobs 2 --direct 0 --fio --rounds 3""";
     }
 
     @Override
     public int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
-        BenchOptions o = BenchOptions.parse(args);
+        BenchOptions given = BenchOptions.parse(args);
+        DirectIoDefault.Choice directChoice = given.directGiven() ? null : DirectIoDefault.choose(given);
+        BenchOptions o = directChoice == null ? given : given.withDirect(directChoice.direct());
         Progress progress = new Progress(out, Progress.detect(o.json()));
         Path chart = o.compare() ? o.chart().toAbsolutePath() : null;
         if (chart != null) {
@@ -119,14 +138,16 @@ final class Bench implements Command {
                         + (Files.isDirectory(chart) ? "it is a directory" : "permission denied"));
             }
         }
+        Optional<Path> fio = o.fio() ? FioRun.locate(fioSearchPath) : Optional.empty();
 
-        List<Run.Result> results = new ArrayList<>();
+        Rounds rounds = new Rounds();
         String explicitFailure = null;
         String where;
         Machine machine;
         List<String[]> skipped = new ArrayList<>();
+        String fioCommand = null;
         try (BenchFile file = BenchFile.prepare(o)) {
-            // The file first: a bad --filename is a usage error before anything is measured.
+            // The file first: a bad --filename is a usage error before anything is printed.
             machine = Machine.detect();
             List<String> contenders = new ArrayList<>();
             boolean explicit = !o.engines().isEmpty();
@@ -148,30 +169,61 @@ final class Bench implements Command {
             }
             where = file.temporary ? "temporary file in " + file.path.getParent() : file.path.toString();
             if (!o.json()) {
-                header(out, o, machine, where);
+                header(out, o, directChoice, machine, where);
                 skippedLines(out, skipped);
+                if (o.fio() && fio.isEmpty()) {
+                    out.println(FioRun.NOT_INSTALLED);
+                }
             }
-            for (String contender : contenders) {
-                List<Integer> depths = !o.compare() ? List.of(o.iodepth())
-                        : contender.equals(BenchOptions.FILECHANNEL) ? List.of(1) : o.depths();
-                for (int depth : depths) {
-                    Run run = new Run(contender, o, contender.equals(BenchOptions.FILECHANNEL) ? 1 : depth, file, tamper);
-                    try {
-                        results.add(run.execute(progress));
-                    } catch (UnsupportedOperationException | IllegalCallerException refused) {
-                        String why = refused.getMessage();
-                        skipped.add(new String[] {contender, why});
-                        progress.note("skipped " + contender + ": " + why);
-                        if (explicit && explicitFailure == null) {
-                            explicitFailure = contender + " cannot run here: " + why;
+            file.fill((done, total) -> progress.step("filling the file", done, total));
+            List<Integer> fioDepths = o.compare() ? o.depths() : List.of(o.iodepth());
+            try (FioRun fioRun = fio.isPresent() ? new FioRun(fio.get(), o, file.path.toAbsolutePath().getParent())
+                    : null) {
+                if (fioRun != null) {
+                    fioCommand = fioRun.commandLine(fioDepths.getLast());
+                }
+                for (int round = 1; round <= o.rounds(); round++) {
+                    for (String contender : contenders) {
+                        if (rounds.skipped(contender)) {
+                            continue;
                         }
-                        break;
-                    } catch (Run.Failure f) {
-                        progress.done();
-                        out.flush();
-                        err.println("jaio bench: " + f.getMessage());
-                        debugTrace(run, err);
-                        return Main.EXIT_FAILED;
+                        List<Integer> depths = !o.compare() ? List.of(o.iodepth())
+                                : contender.equals(BenchOptions.FILECHANNEL) ? List.of(1) : o.depths();
+                        for (int depth : depths) {
+                            Run run = new Run(contender, o, contender.equals(BenchOptions.FILECHANNEL) ? 1 : depth, file,
+                                    tamper);
+                            try {
+                                rounds.add(run.execute(progress, label(o, run.label(), round)));
+                            } catch (UnsupportedOperationException | IllegalCallerException refused) {
+                                String why = refused.getMessage();
+                                skipped.add(new String[] {contender, why});
+                                rounds.skip(contender);
+                                progress.note("skipped " + contender + ": " + why);
+                                if (explicit && explicitFailure == null) {
+                                    explicitFailure = contender + " cannot run here: " + why;
+                                }
+                                break;
+                            } catch (Run.Failure f) {
+                                progress.done();
+                                out.flush();
+                                err.println("jaio bench: " + f.getMessage());
+                                debugTrace(run, err);
+                                return Main.EXIT_FAILED;
+                            }
+                        }
+                    }
+                    if (fioRun != null) {
+                        for (int depth : fioDepths) {
+                            progress.note("  " + label(o, "fio io_uring" + (o.compare() ? " depth " + depth : ""), round)
+                                    + ": running fio (its own file, " + fioRun.file().getFileName() + ")");
+                            try {
+                                rounds.addFio(fioRun.measure(depth));
+                            } catch (FioRun.Failure f) {
+                                out.flush();
+                                err.println("jaio bench: --fio: " + f.getMessage());
+                                return Main.EXIT_FAILED;
+                            }
+                        }
                     }
                 }
             }
@@ -181,6 +233,8 @@ final class Bench implements Command {
             err.println("jaio bench: " + e.getClass().getSimpleName() + ": " + e.getMessage());
             return Main.EXIT_FAILED;
         }
+        List<Run.Result> results = rounds.medians();
+        List<FioRun.Result> fioResults = rounds.fioMedians();
         if (results.isEmpty()) {
             out.flush();
             err.println("jaio bench: nothing could run here" + (skipped.isEmpty() ? "" : " (" + skipped.getFirst()[0]
@@ -199,11 +253,16 @@ final class Bench implements Command {
             }
         }
         if (o.json()) {
-            out.println(json(o, machine, where, skipped, results, chart));
+            out.println(json(o, directChoice, machine, where, skipped, results, fioResults, fioCommand, rounds,
+                    chart));
         } else {
-            table(out, o, results);
-            dataCheckLine(out, o, results);
-            out.println("fio beside it: " + fioCommand(o));
+            table(out, o, results, fioResults);
+            dataCheckLine(out, o, rounds);
+            if (fioCommand != null) {
+                out.println("fio, as run: " + fioCommand);
+            } else {
+                out.println("fio beside it: " + fioCommand(o) + (o.fio() ? "" : " (or run bench with --fio)"));
+            }
             if (chart != null) {
                 out.println("chart: " + chart + " (IOPS against depth; open it in a browser)");
             }
@@ -214,6 +273,11 @@ final class Bench implements Command {
             return Main.EXIT_FAILED;
         }
         return Main.EXIT_OK;
+    }
+
+    /** How the progress line names a run: with its round when there are several. */
+    private static String label(BenchOptions o, String run, int round) {
+        return o.rounds() == 1 ? run : run + " (round " + round + "/" + o.rounds() + ")";
     }
 
     /** One line per reason: "skipped io_uring, posix: why". */
@@ -267,17 +331,34 @@ final class Bench implements Command {
                 + (o.direct() ? "O_DIRECT" : "buffered") + ", " + o.numjobs() + (o.numjobs() == 1 ? " job" : " jobs");
     }
 
-    private static void header(PrintStream out, BenchOptions o, Machine m, String where) {
+    private static void header(PrintStream out, BenchOptions o, DirectIoDefault.Choice choice, Machine m,
+                               String where) {
         out.println("jaio bench: " + describeJob(o) + (o.fsync() > 0 && o.rw().writes ? ", fsync every " + o.fsync()
-                + " writes" : ""));
+                + " writes" : "") + (o.rounds() > 1 ? ", median of " + o.rounds() + " rounds" : ""));
         String depth = o.compare() ? "iodepth " + o.depths() : "iodepth " + o.iodepth() + " (lists of "
                 + o.batchAt(o.iodepth()) + ", " + (o.batchAt(o.iodepth()) == o.iodepth() ? "LIO_WAIT" : "LIO_NOWAIT") + ")";
         out.println("  " + depth + ", " + BenchOptions.seconds(o.runtimeNanos()) + " per run after "
                 + BenchOptions.seconds(o.rampNanos()) + " of ramp, seed " + o.seed() + ", " + where);
         out.println("  " + m.oneLine());
+        out.println("  " + meaning(o, choice));
     }
 
-    private static void table(PrintStream out, BenchOptions o, List<Run.Result> results) {
+    /**
+     * One line that says what the numbers mean: where the data comes from (and why the default
+     * chose it), and so what the table can show.
+     */
+    static String meaning(BenchOptions o, DirectIoDefault.Choice choice) {
+        String how = choice == null ? (o.direct() ? "O_DIRECT (--direct 1)" : "page cache (--direct 0)")
+                : (o.direct() ? "O_DIRECT" : "page cache") + " (the default: " + choice.why() + ")";
+        if (o.direct()) {
+            return how + ": every operation waits for the device, so the depth pays: jaio keeps " + o.iodepth()
+                    + " in flight per job, filechannel has one at a time";
+        }
+        return how + ": reads are memory copies, which filechannel does as fast as any engine from one thread;"
+                + " async I/O pays with a device to wait for (--direct 1) or many threads";
+    }
+
+    private static void table(PrintStream out, BenchOptions o, List<Run.Result> results, List<FioRun.Result> fio) {
         String us = "UTF-8".equalsIgnoreCase(System.getProperty("stdout.encoding")) ? "µs" : "us";
         Run.Result first = results.getFirst();
         String vs = "vs " + first.contender();
@@ -289,6 +370,9 @@ final class Bench implements Command {
         String ratioColumn = "%" + Math.max(12, vs.length() + 2) + "s";
         h.append(String.format(Locale.ROOT, "%11s%10s%10s%10s%10s%10s%7s" + ratioColumn, "IOPS", "MiB/s",
                 "p50 " + us, "p99 " + us, "p99.9 " + us, "max " + us, "CPU", vs));
+        if (!fio.isEmpty()) {
+            h.append(String.format(Locale.ROOT, "%9s", "vs fio"));
+        }
         out.println();
         out.println(h);
         for (Run.Result r : results) {
@@ -302,6 +386,23 @@ final class Bench implements Command {
                     micros(r.latencyMicros(99.9)), micros(r.maxLatencyMicros()),
                     Double.isNaN(r.cpuCores()) ? "-" : String.format(Locale.ROOT, "%.2f", r.cpuCores()),
                     ratioText(ratio(r, results))));
+            if (!fio.isEmpty()) {
+                s.append(String.format(Locale.ROOT, "%9s", ratioText(fioRatio(r, fio))));
+            }
+            out.println(s);
+        }
+        for (FioRun.Result f : fio) {
+            StringBuilder s = new StringBuilder();
+            s.append(String.format(Locale.ROOT, "%-12s", "fio"));
+            if (o.compare()) {
+                s.append(String.format(Locale.ROOT, "%6d", f.depth()));
+            }
+            Run.Result base = results.stream().filter(r -> r.contender().equals(first.contender())
+                    && (!o.compare() || r.depth() == f.depth())).findFirst().orElse(null);
+            s.append(String.format(Locale.ROOT, "%11s%10.1f%10s%10s%10s%10s%7s" + ratioColumn + "%9s",
+                    count(Math.round(f.iops())), f.mibPerSecond(), micros(f.p50Micros()), micros(f.p99Micros()),
+                    micros(f.p999Micros()), micros(f.maxMicros()), String.format(Locale.ROOT, "%.2f", f.cpuCores()),
+                    ratioText(base == null ? Double.NaN : f.iops() / base.iops()), "1.00x"));
             out.println(s);
         }
         out.println();
@@ -310,11 +411,15 @@ final class Bench implements Command {
         if (results.stream().anyMatch(r -> r.contender().equals(BenchOptions.FILECHANNEL))) {
             out.println("No depth for filechannel: one operation at a time on each job's thread.");
         }
+        if (!fio.isEmpty()) {
+            out.println("fio: fio's io_uring engine on its own file, same job and lists, run in turn with the"
+                    + " engines; its CPU is its jobs' only.");
+        }
     }
 
-    private static void dataCheckLine(PrintStream out, BenchOptions o, List<Run.Result> results) {
-        long reads = results.stream().mapToLong(Run.Result::readsChecked).sum();
-        long written = results.stream().mapToLong(Run.Result::blocksWritten).sum();
+    private static void dataCheckLine(PrintStream out, BenchOptions o, Rounds rounds) {
+        long reads = rounds.all().stream().mapToLong(Run.Result::readsChecked).sum();
+        long written = rounds.all().stream().mapToLong(Run.Result::blocksWritten).sum();
         StringBuilder s = new StringBuilder("data check: ");
         if (reads > 0) {
             s.append(count(reads)).append(" reads compared word for word with the file's pattern");
@@ -333,6 +438,13 @@ final class Bench implements Command {
         Run.Result b = base.size() == 1 ? base.getFirst()
                 : base.stream().filter(x -> x.depth() == r.depth()).findFirst().orElse(null);
         return b == null || !(b.iops() > 0) ? Double.NaN : r.iops() / b.iops();
+    }
+
+    /** The IOPS of {@code r} over fio's at the same depth (any depth for filechannel; NaN if none). */
+    static double fioRatio(Run.Result r, List<FioRun.Result> fio) {
+        FioRun.Result f = fio.size() == 1 ? fio.getFirst()
+                : fio.stream().filter(x -> x.depth() == r.depth()).findFirst().orElse(null);
+        return f == null || !(f.iops() > 0) ? Double.NaN : r.iops() / f.iops();
     }
 
     private static String ratioText(double ratio) {
@@ -409,8 +521,9 @@ final class Bench implements Command {
 
     // ------------------------------------------------------------------ JSON
 
-    private static String json(BenchOptions o, Machine m, String where, List<String[]> skipped,
-                               List<Run.Result> results, Path chart) {
+    private static String json(BenchOptions o, DirectIoDefault.Choice choice, Machine m, String where,
+                               List<String[]> skipped, List<Run.Result> results, List<FioRun.Result> fio,
+                               String fioCommand, Rounds rounds, Path chart) {
         Json j = new Json().beginObject();
         j.member("command", "bench");
         j.name("machine").beginObject()
@@ -431,11 +544,13 @@ final class Bench implements Command {
                 .member("ramp_s", o.rampNanos() / 1e9)
                 .member("numjobs", o.numjobs())
                 .member("direct", o.direct() ? 1 : 0)
+                .member("direct_chosen_by", choice == null ? "--direct" : "default: " + choice.why())
                 .member("fsync", o.fsync())
                 .member("filename", o.filename() == null ? null : o.filename().toString())
                 .member("file", where)
                 .member("seed", o.seed())
-                .member("compare", o.compare());
+                .member("compare", o.compare())
+                .member("rounds", o.rounds());
         if (o.compare()) {
             j.name("depths").beginArray();
             for (int d : o.depths()) {
@@ -466,7 +581,11 @@ final class Bench implements Command {
                     .member("lat_p99_9_us", r.latencyMicros(99.9))
                     .member("lat_max_us", r.maxLatencyMicros())
                     .member("cpu_cores", r.cpuCores())
-                    .member("ratio", ratio(r, results))
+                    .member("ratio", ratio(r, results));
+            if (!fio.isEmpty()) {
+                j.member("fio_ratio", fioRatio(r, fio));
+            }
+            j
                     .member("fsyncs", r.fsyncs())
                     .member("reads_checked", r.readsChecked())
                     .member("blocks_written", r.blocksWritten())
@@ -474,7 +593,19 @@ final class Bench implements Command {
         }
         j.endArray();
         j.member("data_check", "ok");
-        j.member("fio_command", fioCommand(o));
+        j.member("reads_checked", rounds.all().stream().mapToLong(Run.Result::readsChecked).sum());
+        if (o.fio()) {
+            j.name("fio").beginObject().member("installed", fioCommand != null).member("command", fioCommand);
+            j.name("results").beginArray();
+            for (FioRun.Result f : fio) {
+                j.beginObject().member("iodepth", f.depth()).member("iops", f.iops()).member("mib_s", f.mibPerSecond())
+                        .member("lat_p50_us", f.p50Micros()).member("lat_p99_us", f.p99Micros())
+                        .member("lat_p99_9_us", f.p999Micros()).member("lat_max_us", f.maxMicros())
+                        .member("cpu_cores", f.cpuCores()).endObject();
+            }
+            j.endArray().endObject();
+        }
+        j.member("fio_command", fioCommand != null ? fioCommand : fioCommand(o));
         if (chart != null) {
             j.member("chart", chart.toString());
         }

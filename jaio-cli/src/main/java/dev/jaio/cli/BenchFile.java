@@ -25,12 +25,23 @@ import java.util.Optional;
  * filled when missing or short, and checked to hold the pattern when it exists (bench never
  * overwrites data it did not write).
  *
+ * <p>{@link #prepare} checks and creates (quick, and every refusal comes from there), then
+ * {@link #fill} writes what the file still lacks (slow, with progress).
+ *
  * <p>It remembers the generation each block holds ({@link #generation}), which runs that write
  * change: {@link #newGeneration()} before the run, {@link #markWritten} from the jobs while it
  * runs (any thread), {@link #checkWrites} after it, on the coordinating thread, once every job
  * has ended.
  */
 final class BenchFile implements AutoCloseable {
+    /** Told how far a long pass over the file (the fill, the read-back) has come. */
+    @FunctionalInterface
+    interface Meter {
+        Meter NONE = (done, total) -> { };
+
+        void at(long done, long total);
+    }
+
     /** Fill and check in slices of this many bytes. */
     private static final int CHUNK = 1 << 20;
     /** Marks a block with words of several generations while adopting a file. */
@@ -47,6 +58,10 @@ final class BenchFile implements AutoCloseable {
     /** Blocks written by the current run, one bit each. */
     private long[] written;
     private int runGeneration;
+    /** What {@link #fill} still has to write: {@code [fillFrom, fillTo)}, and whether to sync it. */
+    private long fillFrom;
+    private long fillTo;
+    private boolean fillDurable;
 
     private BenchFile(Path path, boolean temporary, DataPattern pattern, int bs, int blocks) {
         this.path = path;
@@ -58,7 +73,8 @@ final class BenchFile implements AutoCloseable {
     }
 
     /**
-     * Makes the file ready: a temporary one in {@code java.io.tmpdir}, or {@code o.filename()}.
+     * Checks and creates the file, a temporary one in {@code java.io.tmpdir} or
+     * {@code o.filename()}; {@link #fill} then writes what it lacks.
      *
      * @throws UsageException for a file that cannot be used (cannot be created, not a regular
      *         file, holds other data, no O_DIRECT where it lives)
@@ -76,12 +92,7 @@ final class BenchFile implements AutoCloseable {
             Path p = Files.createTempFile(dir, "jaio-bench-", ".dat");
             p.toFile().deleteOnExit();
             BenchFile f = new BenchFile(p, true, pattern, o.bs(), blocks);
-            try {
-                f.fill(0, length, o.direct());
-            } catch (IOException | RuntimeException e) {
-                f.close();
-                throw e;
-            }
+            f.fillLater(0, length, o.direct());
             return f;
         }
         Path p = o.filename();
@@ -104,7 +115,7 @@ final class BenchFile implements AutoCloseable {
                 throw new UsageException("cannot create --filename " + p + ": " + reason(e));
             }
             requireSpace(dir, length, "the directory of --filename " + p);
-            f.fill(0, length, o.direct());
+            f.fillLater(0, length, o.direct());
             return f;
         }
         if (!Files.isRegularFile(p)) {
@@ -128,9 +139,37 @@ final class BenchFile implements AutoCloseable {
                 throw new UsageException("--filename " + p + " holds " + existing + " bytes, less than --size "
                         + length + ", and bench may not write it to make it longer");
             }
-            f.fill(whole, length, o.direct());
+            f.fillLater(whole, length, o.direct());
         }
         return f;
+    }
+
+    private void fillLater(long from, long to, boolean durable) {
+        fillFrom = from;
+        fillTo = to;
+        fillDurable = durable;
+    }
+
+    /** How many bytes {@link #fill} will write (0: the file is ready). */
+    long bytesToFill() {
+        return fillTo - fillFrom;
+    }
+
+    /**
+     * Writes the pattern where {@link #prepare} found the file short, telling {@code meter}
+     * how far it has come; a temporary file that cannot be filled is removed.
+     */
+    void fill(Meter meter) throws IOException {
+        if (fillTo <= fillFrom) {
+            return;
+        }
+        try {
+            fill(fillFrom, fillTo, fillDurable, meter);
+            fillFrom = fillTo;
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     /** O_DIRECT must work where the file lives, and {@code --bs} must fit its alignment. */
@@ -190,7 +229,7 @@ final class BenchFile implements AutoCloseable {
      * {@code durable}, waits until it is on the disk too, so that O_DIRECT runs do not start with
      * the write-back of the whole fill.
      */
-    private void fill(long from, long to, boolean durable) throws IOException {
+    private void fill(long from, long to, boolean durable, Meter meter) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE);
                 Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(CHUNK, DataPattern.PAGE);
@@ -202,6 +241,7 @@ final class BenchFile implements AutoCloseable {
                 while (bb.hasRemaining()) {
                     ch.write(bb, at + bb.position());
                 }
+                meter.at(at + n - from, to - from);
             }
             if (durable) {
                 ch.force(false);
@@ -265,7 +305,7 @@ final class BenchFile implements AutoCloseable {
     private void refillMixed() throws IOException {
         for (int b = 0; b < blocks; b++) {
             if ((generations[b] & 0xff) == MIXED) {
-                fill((long) b * bs, (long) (b + 1) * bs, true);
+                fill((long) b * bs, (long) (b + 1) * bs, true, Meter.NONE);
             }
         }
     }
@@ -322,7 +362,7 @@ final class BenchFile implements AutoCloseable {
      * @return the number of blocks the run wrote
      * @throws DataCheckFailure naming the first offset that holds something else
      */
-    long checkWrites(String contender) throws IOException, DataCheckFailure {
+    long checkWrites(String contender, Meter meter) throws IOException, DataCheckFailure {
         long count = 0;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
                 Arena arena = Arena.ofConfined()) {
@@ -350,6 +390,7 @@ final class BenchFile implements AutoCloseable {
                         count++;
                     }
                 }
+                meter.at(at + n, length);
             }
         }
         return count;

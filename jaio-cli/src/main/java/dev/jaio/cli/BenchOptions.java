@@ -22,12 +22,20 @@ import java.util.regex.Pattern;
  * @param engines the contenders in the order asked, or empty for the default (every jaio engine
  *        that works here, then the two JDK baselines)
  * @param iodepthBatch operations per {@code lio_listio} list; 0 means "the depth"
+ * @param direct whether to open the file with O_DIRECT; when not {@code directGiven}, the
+ *        default, until {@link DirectIoDefault} chooses for the file system at hand
+ *        ({@link #withDirect})
+ * @param directGiven whether {@code --direct} was on the command line
  * @param filename the file to use, or null for a temporary file
  * @param depths the depths {@code --compare} sweeps, ascending
+ * @param fio whether to run fio's equivalent of each run beside it ({@code --fio})
+ * @param rounds how many times every run is measured, in turns ({@code --rounds}); the table
+ *        shows the median
  */
 record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch, long size, long runtimeNanos,
-                    long rampNanos, int numjobs, boolean direct, int fsync, Path filename, List<String> engines,
-                    long seed, boolean json, boolean compare, List<Integer> depths, Path chart) {
+                    long rampNanos, int numjobs, boolean direct, boolean directGiven, int fsync, Path filename,
+                    List<String> engines, long seed, boolean json, boolean compare, List<Integer> depths, Path chart,
+                    boolean fio, int rounds) {
 
     /** {@code --rw}: the access pattern, as fio names it. */
     enum Rw {
@@ -71,6 +79,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
     static final int MAX_BS = 64 << 20;
     static final int MAX_DEPTH = 4096;
     static final int MAX_JOBS = 256;
+    static final int MAX_ROUNDS = 99;
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)([kmgt]?)(i?b)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
@@ -82,6 +91,17 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
         } catch (UsageException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** These options with O_DIRECT on or off (the default's choice, see {@link DirectIoDefault}). */
+    BenchOptions withDirect(boolean on) {
+        return new BenchOptions(rw, rwmixread, bs, iodepth, iodepthBatch, size, runtimeNanos, rampNanos, numjobs, on,
+                directGiven, fsync, filename, engines, seed, json, compare, depths, chart, fio, rounds);
+    }
+
+    /** Whether {@code --bs} can be read and written with O_DIRECT (a power of two, at least a sector). */
+    static boolean directBlockSize(int bs) {
+        return Integer.bitCount(bs) == 1 && bs >= 512;
     }
 
     /** The batch actually used at {@code depth}: the one asked for, at most the depth. */
@@ -106,6 +126,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
         long ramp = DEFAULT_RAMP;
         int numjobs = 1;
         boolean direct = false;
+        boolean directGiven = false;
         int fsync = 0;
         Path filename = null;
         List<String> engines = List.of();
@@ -114,6 +135,8 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
         boolean compare = false;
         List<Integer> depths = null;
         Path chart = null;
+        boolean fio = false;
+        int rounds = 1;
 
         for (int i = 0; i < args.size(); i++) {
             String word = args.get(i);
@@ -128,14 +151,15 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
                 name = name.substring(0, eq);
             }
             name = name.replace('_', '-');
-            if (name.equals("json") || name.equals("compare")) {
+            if (FLAGS.contains(name)) {
                 if (value != null) {
                     throw new UsageException("--" + name + " takes no value, got '" + word + "'");
                 }
-                if (name.equals("json")) {
-                    json = true;
-                } else {
-                    compare = true;
+                switch (name) {
+                    case "json" -> json = true;
+                    case "compare" -> compare = true;
+                    case "fio" -> fio = true;
+                    default -> throw new AssertionError(name);
                 }
                 continue;
             }
@@ -159,13 +183,17 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
                 case "runtime" -> runtime = duration(opt, value, false);
                 case "ramp" -> ramp = duration(opt, value, true);
                 case "numjobs" -> numjobs = intIn(opt, value, 1, MAX_JOBS);
-                case "direct" -> direct = intIn(opt, value, 0, 1) == 1;
+                case "direct" -> {
+                    direct = intIn(opt, value, 0, 1) == 1;
+                    directGiven = true;
+                }
                 case "fsync" -> fsync = intIn(opt, value, 0, Integer.MAX_VALUE);
                 case "filename" -> filename = path(opt, value);
                 case "engine" -> engines = engines(value);
                 case "seed" -> seed = longValue(opt, value);
                 case "depths" -> depths = depths(value);
                 case "chart" -> chart = path(opt, value);
+                case "rounds" -> rounds = intIn(opt, value, 1, MAX_ROUNDS);
                 default -> throw new AssertionError(name);
             }
         }
@@ -180,7 +208,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
             throw new UsageException("--bs " + bs + " is not a multiple of 8 bytes (the data check compares 64-bit"
                     + " words); try 4k");
         }
-        if (direct && (Integer.bitCount(bs) != 1 || bs < 512)) {
+        if (direct && !directBlockSize(bs)) {
             throw new UsageException("--bs " + bs + " with --direct 1 must be a power of two of at least 512"
                     + " (O_DIRECT transfers whole aligned sectors); try 4k");
         }
@@ -196,13 +224,16 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
             throw new UsageException("--iodepth-batch " + batch + " is larger than --iodepth " + iodepth
                     + ": a list holds at most the operations in flight");
         }
-        return new BenchOptions(rw, rwmixread, bs, iodepth, batch, size, runtime, ramp, numjobs, direct, fsync,
-                filename, engines, seed, json, compare, depths == null ? DEFAULT_DEPTHS : depths,
-                chart == null ? DEFAULT_CHART : chart);
+        return new BenchOptions(rw, rwmixread, bs, iodepth, batch, size, runtime, ramp, numjobs, direct, directGiven,
+                fsync, filename, engines, seed, json, compare, depths == null ? DEFAULT_DEPTHS : depths,
+                chart == null ? DEFAULT_CHART : chart, fio, rounds);
     }
 
+    /** The options that take no value. */
+    private static final List<String> FLAGS = List.of("json", "compare", "fio");
     private static final List<String> KNOWN = List.of("rw", "rwmixread", "bs", "iodepth", "iodepth-batch", "size",
-            "runtime", "ramp", "numjobs", "direct", "fsync", "filename", "engine", "seed", "depths", "chart");
+            "runtime", "ramp", "numjobs", "direct", "fsync", "filename", "engine", "seed", "depths", "chart",
+            "rounds");
 
     private static Rw parseRw(String value) throws UsageException {
         for (Rw rw : Rw.values()) {

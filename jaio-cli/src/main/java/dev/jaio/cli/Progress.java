@@ -17,6 +17,9 @@ final class Progress {
     private final PrintStream out;
     private final Mode mode;
     private int lastWidth;
+    /** The label of the pass {@link #step} reports, and when it last printed. */
+    private String stepLabel;
+    private long lastStep;
 
     Progress(PrintStream out, Mode mode) {
         this.out = out;
@@ -48,6 +51,37 @@ final class Progress {
             lastWidth = line.length();
         } else {
             out.println(line.stripTrailing());
+        }
+        out.flush();
+    }
+
+    /**
+     * A long pass over the file ({@code label}, such as "filling the file") has done {@code done}
+     * of {@code total} bytes: printed when the pass starts, then at most once per
+     * {@link #interval()}, and when it ends.
+     */
+    void step(String label, long done, long total) {
+        if (mode == Mode.QUIET) {
+            return;
+        }
+        long now = System.nanoTime();
+        boolean first = !label.equals(stepLabel);
+        boolean last = done >= total;
+        if (!first && !last && now - lastStep < interval()) {
+            return;
+        }
+        stepLabel = last ? null : label;
+        lastStep = now;
+        String line = String.format(Locale.ROOT, "  %s: %s of %s (%.0f%%)", label, BenchOptions.bytes(done),
+                BenchOptions.bytes(total), total == 0 ? 100.0 : 100.0 * done / total);
+        if (mode == Mode.TERMINAL) {
+            out.print("\r" + line + " ".repeat(Math.max(0, lastWidth - line.length())));
+            lastWidth = line.length();
+            if (last) {
+                done();
+            }
+        } else {
+            out.println(line);
         }
         out.flush();
     }

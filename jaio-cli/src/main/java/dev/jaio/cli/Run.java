@@ -98,6 +98,11 @@ final class Run {
      * @throws Failure when the run failed
      */
     Result execute(Progress progress) throws Failure, IOException {
+        return execute(progress, label());
+    }
+
+    /** {@link #execute(Progress)}, its progress line named {@code label}. */
+    Result execute(Progress progress, String label) throws Failure, IOException {
         boolean jaio = !BenchOptions.BASELINES.contains(contender);
         AioEngine engine = jaio ? AioEngine.open(contender) : null;
         Job[] jobs = new Job[options.numjobs()];
@@ -120,7 +125,7 @@ final class Run {
             rampEndNanos = startNanos + options.rampNanos();
             endNanos = rampEndNanos + options.runtimeNanos();
             go.countDown();
-            cpuCores = coordinate(jobs, progress);
+            cpuCores = coordinate(jobs, progress, label);
             for (Thread t : threads) {
                 join(t);
             }
@@ -143,7 +148,8 @@ final class Run {
         long written = 0;
         if (writeGeneration >= 0) {
             try {
-                written = file.checkWrites(contender);
+                written = file.checkWrites(contender,
+                        (done, total) -> progress.step("reading the file back after " + label, done, total));
             } catch (BenchFile.DataCheckFailure e) {
                 throw new Failure(e.getMessage());
             }
@@ -162,7 +168,7 @@ final class Run {
     }
 
     /** Sleeps through the run: CPU time at the end of the ramp and at the end, progress between. */
-    private double coordinate(Job[] jobs, Progress progress) {
+    private double coordinate(Job[] jobs, Progress progress, String label) {
         com.sun.management.OperatingSystemMXBean os = ManagementFactory
                 .getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class);
         long cpu0 = -1, wall0 = 0;
@@ -185,7 +191,7 @@ final class Run {
                 for (Job j : jobs) {
                     count += j.completions.get();
                 }
-                progress.update(label(), (now - startNanos) / 1e9, (endNanos - startNanos) / 1e9,
+                progress.update(label, (now - startNanos) / 1e9, (endNanos - startNanos) / 1e9,
                         now < rampEndNanos, (count - lastCount) / ((now - lastTime) / 1e9));
                 lastCount = count;
                 lastTime = now;

@@ -36,6 +36,7 @@ class BenchOptionsTest {
         assertEquals(1_000_000_000L, o.rampNanos());
         assertEquals(1, o.numjobs());
         assertFalse(o.direct());
+        assertFalse(o.directGiven(), "the file system decides (DirectIoDefault)");
         assertEquals(0, o.fsync());
         assertNull(o.filename());
         assertEquals(List.of(), o.engines(), "empty: every engine that works, then the baselines");
@@ -44,7 +45,27 @@ class BenchOptionsTest {
         assertFalse(o.compare());
         assertEquals(List.of(1, 8, 32, 128), o.depths());
         assertEquals(Path.of("jaio-compare.svg"), o.chart());
+        assertFalse(o.fio());
+        assertEquals(1, o.rounds());
         assertEquals(o, BenchOptions.defaults());
+    }
+
+    @Test
+    void fioRoundsAndAGivenDirectAreRead() throws UsageException {
+        BenchOptions o = parse("--fio", "--rounds", "3", "--direct", "0");
+        assertTrue(o.fio());
+        assertEquals(3, o.rounds());
+        assertFalse(o.direct());
+        assertTrue(o.directGiven(), "--direct 0 is a choice, not the default");
+        assertEquals(5, parse("--rounds=5").rounds());
+        BenchOptions chosen = parse().withDirect(true);
+        assertTrue(chosen.direct());
+        assertFalse(chosen.directGiven());
+        assertEquals(parse().withDirect(false), parse());
+        assertTrue(refused("--fio=1").contains("--fio takes no value"));
+        assertTrue(refused("--rounds", "0").contains("--rounds must be from 1 to 99, got 0"));
+        assertTrue(refused("--rounds", "100").contains("--rounds must be from 1 to 99"));
+        assertTrue(refused("--rounds").contains("option --rounds needs a value"));
     }
 
     @Test
@@ -52,7 +73,7 @@ class BenchOptionsTest {
         BenchOptions o = parse("--rw", "randrw", "--rwmixread", "70", "--bs", "64k", "--iodepth", "16",
                 "--iodepth-batch", "4", "--size", "1g", "--runtime", "500ms", "--ramp", "2s", "--numjobs", "2",
                 "--direct", "1", "--fsync", "32", "--filename", "/tmp/x.dat", "--engine", "posix,afc,threads",
-                "--seed", "0x10", "--json");
+                "--seed", "0x10", "--json", "--fio", "--rounds", "2");
         assertEquals(BenchOptions.Rw.RANDRW, o.rw());
         assertEquals(70, o.rwmixread());
         assertEquals(65536, o.bs());
@@ -68,6 +89,8 @@ class BenchOptionsTest {
         assertEquals(List.of("posix", "afc", "threads"), o.engines());
         assertEquals(16, o.seed());
         assertTrue(o.json());
+        assertTrue(o.fio());
+        assertEquals(2, o.rounds());
     }
 
     @Test

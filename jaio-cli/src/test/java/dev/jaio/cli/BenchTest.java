@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.jaio.AioProbe;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.lang.foreign.ValueLayout;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -34,7 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BenchTest {
     /** A small, quick run: every test adds its own engines and options. */
     private static final List<String> QUICK = List.of("--size", "256k", "--runtime", "0.3", "--ramp", "0",
-            "--iodepth", "4");
+            "--iodepth", "4", "--direct", "0");
 
     @TempDir
     Path dir;
@@ -95,7 +98,7 @@ class BenchTest {
         Outcome r = bench("--engine", "posix,afc", "--json", "--iodepth-batch", "2");
         assertEquals(Main.EXIT_OK, r.status(), r::toString);
         assertEquals("", r.err());
-        Map<?, ?> doc = assertInstanceOf(Map.class, MiniJson.parse(r.out()), "one JSON document, nothing else");
+        Map<?, ?> doc = assertInstanceOf(Map.class, JsonReader.parse(r.out()), "one JSON document, nothing else");
         assertEquals("bench", doc.get("command"));
         Map<?, ?> machine = assertInstanceOf(Map.class, doc.get("machine"));
         assertInstanceOf(String.class, machine.get("kernel"));
@@ -177,9 +180,11 @@ class BenchTest {
         BenchOptions o = BenchOptions.parse(List.of("--size", "64k", "--rw", "randwrite", "--filename",
                 dir.resolve("w.dat").toString()));
         try (BenchFile f = BenchFile.prepare(o)) {
+            f.fill(BenchFile.Meter.NONE);
             f.newGeneration();
             f.markWritten(5);
-            BenchFile.DataCheckFailure e = assertThrows(BenchFile.DataCheckFailure.class, () -> f.checkWrites("liar"));
+            BenchFile.DataCheckFailure e = assertThrows(BenchFile.DataCheckFailure.class,
+                    () -> f.checkWrites("liar", BenchFile.Meter.NONE));
             assertTrue(e.getMessage().contains("after the writes of liar: the file holds wrong bytes at offset "
                     + 5 * 4096 + " (block 5, which the run wrote)"), e.getMessage());
             assertTrue(e.getMessage().contains("stale or lost data"), e.getMessage());
@@ -197,6 +202,111 @@ class BenchTest {
         assertEquals(Main.EXIT_OK, seed.status(), seed::toString);
         assertUsageError(bench("--engine", "threads", "--seed", "7", "--filename", dir.resolve("s.dat").toString()),
                 "another --seed than 7");
+    }
+
+    private static int lineOf(String out, String start) {
+        List<String> lines = out.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).stripLeading().startsWith(start)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line starts with '" + start + "' in:\n" + out);
+    }
+
+    /** The header comes first, then the fill with its progress; a run that wrote reads the file back with progress. */
+    @Test
+    void theHeaderComesBeforeTheFillAndLongPassesShowProgress() {
+        Outcome r = bench("--engine", "threads", "--rw", "randwrite", "--filename", dir.resolve("p.dat").toString());
+        assertEquals(Main.EXIT_OK, r.status(), r::toString);
+        int header = lineOf(r.out(), "jaio bench: randwrite");
+        int meaning = lineOf(r.out(), "page cache (--direct 0): ");
+        int fill = lineOf(r.out(), "filling the file: 256 KiB of 256 KiB (100%)");
+        int readBack = lineOf(r.out(), "reading the file back after threads: 256 KiB of 256 KiB (100%)");
+        int table = lineOf(r.out(), "engine ");
+        assertTrue(header < meaning && meaning < fill && fill < readBack && readBack < table, r::toString);
+    }
+
+    /**
+     * Without --direct, bench measures O_DIRECT where the file system has it (as jaio probe
+     * tells), the page cache elsewhere, and says which and why.
+     */
+    @Test
+    void theDefaultMeasuresODirectWhereTheFileSystemHasIt() throws Exception {
+        Optional<AioProbe.DirectIoAlignment> a = AioProbe.directIoAlignment(dir);
+        boolean direct = a.isPresent() && a.get().offsetAlignment() > 0 && 4096 % a.get().offsetAlignment() == 0;
+        Outcome r = bench(null, List.of("--size", "256k", "--runtime", "0.2", "--ramp", "0", "--iodepth", "4",
+                "--engine", "threads", "--filename", dir.resolve("d.dat").toString()));
+        assertEquals(Main.EXIT_OK, r.status(), r::toString);
+        assertTrue(r.out().startsWith("jaio bench: randread, bs 4 KiB, 256 KiB file, "
+                + (direct ? "O_DIRECT" : "buffered") + ", 1 job"), r::toString);
+        lineOf(r.out(), (direct ? "O_DIRECT" : "page cache") + " (the default: ");
+        Outcome json = bench(null, List.of("--size", "256k", "--runtime", "0.1", "--ramp", "0", "--engine", "threads",
+                "--filename", dir.resolve("d.dat").toString(), "--json"));
+        Map<?, ?> job = assertInstanceOf(Map.class, ((Map<?, ?>) JsonReader.parse(json.out())).get("job"));
+        assertEquals(direct ? 1.0 : 0.0, job.get("direct"));
+        assertTrue(((String) job.get("direct_chosen_by")).startsWith("default: "), job::toString);
+    }
+
+    /**
+     * --fio runs fio in turn with each round on a file of its own: a row of its own, jaio's ratio
+     * to it beside each engine; bench's file keeps bench's pattern, and fio leaves nothing behind.
+     */
+    @Test
+    void fioRunsInTurnOnItsOwnFile() throws Exception {
+        assumeTrue(FioRun.locate(System.getenv("PATH")).isPresent(), "fio is not installed");
+        Path file = dir.resolve("b.dat");
+        Outcome r = bench("--engine", "threads,filechannel", "--fio", "--rounds", "2", "--filename", file.toString());
+        assertEquals(Main.EXIT_OK, r.status(), r::toString);
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("engine ") && l.endsWith("vs fio")), r::toString);
+        List<String> rows = r.out().lines().filter(l -> l.matches("(threads|filechannel|fio) .*")).toList();
+        assertEquals(3, rows.size(), "the medians of 2 rounds, then fio's: " + r);
+        assertTrue(rows.get(2).startsWith("fio ") && rows.get(2).endsWith("1.00x"), r::toString);
+        assertTrue(rows.get(0).matches(".*\\d\\.\\d\\dx +\\d+\\.\\d\\dx"), "two ratios: " + rows.get(0));
+        assertEquals(2, r.out().lines().filter(l -> l.contains("fio io_uring (round ")).count(), r::toString);
+        String asRun = r.out().lines().filter(l -> l.startsWith("fio, as run: ")).findFirst().orElseThrow();
+        assertFalse(asRun.contains("--filename=" + file + " "), asRun);
+        assertTrue(asRun.contains("--filename=" + dir.resolve("jaio-bench-fio-")), asRun);
+        try (var left = Files.list(dir)) {
+            assertEquals(List.of(file), left.toList(), "fio's directory is gone");
+        }
+        // bench's file still holds bench's pattern: adopting it checks every word.
+        Outcome again = bench("--engine", "threads", "--filename", file.toString(), "--json", "--fio");
+        assertEquals(Main.EXIT_OK, again.status(), again::toString);
+        Map<?, ?> doc = assertInstanceOf(Map.class, JsonReader.parse(again.out()));
+        Map<?, ?> fio = assertInstanceOf(Map.class, doc.get("fio"));
+        assertEquals(Boolean.TRUE, fio.get("installed"));
+        assertEquals(1, assertInstanceOf(List.class, fio.get("results")).size());
+        Map<?, ?> threads = assertInstanceOf(Map.class, ((List<?>) doc.get("results")).getFirst());
+        assertTrue((Double) threads.get("fio_ratio") > 0, threads::toString);
+    }
+
+    /** --numjobs N: N job threads, each doing (and checking) its own reads, on every kind of contender. */
+    @Test
+    void eachJobRunsOnAThreadOfItsOwn() {
+        Map<String, java.util.Set<String>> threads = new java.util.concurrent.ConcurrentHashMap<>();
+        Bench watching = new Bench((contender, buf, offset) -> threads
+                .computeIfAbsent(contender, k -> java.util.concurrent.ConcurrentHashMap.newKeySet())
+                .add(Thread.currentThread().getName()));
+        List<String> args = new ArrayList<>(QUICK);
+        args.addAll(List.of("--engine", "threads,posix,filechannel", "--numjobs", "3"));
+        Outcome r = bench(watching, args);
+        assertEquals(Main.EXIT_OK, r.status(), r::toString);
+        for (String contender : List.of("threads", "posix", "filechannel")) {
+            assertEquals(java.util.Set.of("jaio-bench-" + contender + "-0", "jaio-bench-" + contender + "-1",
+                    "jaio-bench-" + contender + "-2"), threads.get(contender), contender);
+        }
+    }
+
+    @Test
+    void withoutFioBenchSaysHowToGetItAndMeasuresTheRest() {
+        List<String> args = new ArrayList<>(QUICK);
+        args.addAll(List.of("--engine", "threads", "--fio"));
+        Outcome r = bench(new Bench(null, dir.toString()), args);
+        assertEquals(Main.EXIT_OK, r.status(), r::toString);
+        assertEquals(1, r.out().lines().filter(l -> l.equals(FioRun.NOT_INSTALLED)).count(), r::toString);
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("threads ")), r::toString);
+        assertFalse(r.out().contains("vs fio"), r::toString);
     }
 
     @Test
@@ -250,7 +360,7 @@ class BenchTest {
         int status = Main.run(new String[] {"probe", "--json"}, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(Main.EXIT_OK, status, err::toString);
-        Map<?, ?> doc = assertInstanceOf(Map.class, MiniJson.parse(out.toString(StandardCharsets.UTF_8)));
+        Map<?, ?> doc = assertInstanceOf(Map.class, JsonReader.parse(out.toString(StandardCharsets.UTF_8)));
         List<?> engines = assertInstanceOf(List.class, doc.get("engines"));
         assertEquals(3, engines.size());
         for (Object e : engines) {

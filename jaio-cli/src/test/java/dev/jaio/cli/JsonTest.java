@@ -22,7 +22,7 @@ class JsonTest {
                 .name("empty").beginArray().endArray()
                 .name("list").beginArray().value(1).beginObject().member("k", "v").endObject().endArray()
                 .endObject().toString();
-        Map<?, ?> doc = (Map<?, ?>) MiniJson.parse(text);
+        Map<?, ?> doc = (Map<?, ?>) JsonReader.parse(text);
         assertEquals(nasty, doc.get("s"));
         assertEquals(42.0, doc.get("n"));
         assertEquals(1.5, doc.get("d"));

@@ -17,9 +17,12 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The engine "threads": {@code pread}/{@code pwrite}/{@code preadv}/{@code pwritev}/
  * {@code fsync}/{@code fdatasync} downcalls run by a fixed pool of Java platform threads, which
- * take operations from one bounded FIFO queue. Unlike glibc's AIO, operations on one regular
- * file (or block device) at explicit offsets run in parallel, one per worker, so a device with a
- * deep queue (an SSD, O_DIRECT) sees the depth the application asks for.
+ * take operations from bounded FIFO queues, one per group of workers ({@link WorkShards}): each
+ * submitting thread uses the shard its thread id picks, so threads that submit at the same time
+ * do not meet on one lock, and idle workers of neighbouring shards help a shard whose workers
+ * are all busy. Unlike glibc's AIO, operations on one regular file (or block device) at
+ * explicit offsets run in parallel, one per worker, so a device with a deep queue (an SSD,
+ * O_DIRECT) sees the depth the application asks for.
  *
  * <p><b>Call order.</b> Where POSIX wants operations carried out in the order of the calls, on
  * a descriptor without offsets (pipe, FIFO, socket, terminal) and for the writes of an
@@ -30,27 +33,42 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Sizes.</b> Workers: {@link AioEngineOptions#threads()}, default
  * {@code max(16, 4 * cores)}: page-cache reads are CPU work and need about one thread per core,
  * while O_DIRECT reads wait for the device and need as many threads as the depth they should
- * reach (32 is a common depth for NVMe and virtio). Queue: {@link AioEngineOptions#queueBound()},
- * default 1024 operations; a full queue makes the submitter wait (back-pressure), it never drops
- * an operation. Idle workers block in the queue's {@code take()} and cost nothing.
+ * reach (32 is a common depth for NVMe and virtio). Shards: one per CPU, at most one per
+ * {@value WorkShards#WORKERS_PER_SHARD} workers ({@link WorkShards#shardsFor}). Queue:
+ * {@link AioEngineOptions#queueBound()}, default 1024 operations, split evenly between the
+ * shards; a full shard makes its submitter wait (back-pressure), it never drops an operation.
+ * Idle workers wait on their shard's monitor and cost nothing.
  *
  * <p><b>fsync ordering.</b> POSIX says an {@code aio_fsync} covers the operations queued before
- * it. The queue is FIFO, so when a worker takes an fsync every earlier operation has been taken;
- * the fsync then waits until the writes of its descriptor that are still running on other
- * workers (and were queued before it) finish, and only then calls {@code fsync}.
+ * it. Each submission is numbered (a list takes its numbers in one step); when a worker takes an
+ * fsync, the writes of its descriptor numbered before it may still wait in other shards: the
+ * fsync's worker runs those itself (the entries left behind are stale and never run twice, see
+ * {@link ThreadsOperation}), then waits until the ones still running on other workers finish,
+ * and only then calls {@code fsync}.
  *
- * <p><b>Cancel.</b> An operation still in the queue, or waiting in its lane, is canceled
- * ({@code ECANCELED}, notified at once); one a worker runs is not ({@code AIO_NOTCANCELED}).
+ * <p><b>Cancel.</b> An operation still in a shard, waiting in its lane, or taken by a worker that
+ * has not started it, is canceled ({@code ECANCELED}, notified at once); one a worker runs is not
+ * ({@code AIO_NOTCANCELED}).
  *
  * <p>Thread-safe.
  */
 public final class ThreadsEngine extends JavaCompletingEngine {
     private static final int DEFAULT_QUEUE_BOUND = 1024;
 
-    private final WorkQueue queue;
+    /**
+     * Slots of {@link #running} between two workers' slots: each worker writes its own slot twice
+     * per operation, and slots on one cache line would make the workers' CPUs pass the line to
+     * and fro (false sharing). 16 references are 64 bytes even with compressed references.
+     */
+    private static final int RUNNING_STRIDE = 16;
+
+    private final WorkShards shards;
     private final SerialLanes lanes = new SerialLanes();
     private final Thread[] workers;
-    /** What each worker runs now (null when idle), for fsync ordering and aio_cancel(fd, NULL). */
+    /**
+     * What each worker runs now (null when idle), for fsync ordering and aio_cancel(fd, NULL):
+     * worker {@code i} at {@code i * RUNNING_STRIDE}.
+     */
     private final AtomicReferenceArray<ThreadsOperation> running;
     private final AtomicLong sequence = new AtomicLong();
     private volatile boolean stopping;
@@ -61,9 +79,9 @@ public final class ThreadsEngine extends JavaCompletingEngine {
         int threads = options.threads() > 0 ? options.threads()
                 : Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
         int bound = options.queueBound() > 0 ? options.queueBound() : DEFAULT_QUEUE_BOUND;
-        this.queue = new WorkQueue(bound);
+        this.shards = new WorkShards(WorkShards.shardsFor(threads, Runtime.getRuntime().availableProcessors()), bound);
         this.workers = new Thread[threads];
-        this.running = new AtomicReferenceArray<>(threads);
+        this.running = new AtomicReferenceArray<>(threads * RUNNING_STRIDE);
         for (int i = 0; i < threads; i++) {
             int index = i;
             workers[i] = Thread.ofPlatform().daemon().name("jaio-threads-" + i).start(() -> work(index));
@@ -73,6 +91,11 @@ public final class ThreadsEngine extends JavaCompletingEngine {
     /** Number of worker threads. */
     public int threads() {
         return workers.length;
+    }
+
+    /** Number of work shards ({@link WorkShards#shardsFor}). */
+    int shards() {
+        return shards.size();
     }
 
     @Override
@@ -92,15 +115,19 @@ public final class ThreadsEngine extends JavaCompletingEngine {
      * interrupt stays set).
      */
     int enqueue(ThreadsOperation op, Object list) {
+        return enqueue(op, list, sequence.incrementAndGet());
+    }
+
+    /** {@link #enqueue(ThreadsOperation, Object)} as submission number {@code sequence}. */
+    private int enqueue(ThreadsOperation op, Object list, long sequence) {
         boolean inCallOrder = op.inCallOrder();
-        long sequence = this.sequence.incrementAndGet();
         op.queued(sequence);
         joinList(list, op);
         if (inCallOrder && !lanes.enter(op, sequence)) {
             return 0;
         }
         try {
-            queue.put(op, WorkQueue.entry(sequence, inCallOrder));
+            shards.put(op, WorkQueue.entry(sequence, inCallOrder));
             return 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -120,17 +147,19 @@ public final class ThreadsEngine extends JavaCompletingEngine {
     private void handOn(int fd) {
         SerialLanes.Waiting next = lanes.next(fd);
         if (next != null) {
-            queue.handOn(next.op(), WorkQueue.entry(next.sequence(), true));
+            shards.handOn(next.op(), WorkQueue.entry(next.sequence(), true));
         }
     }
 
     @Override
     protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
         Object list = beginList(mode, notify, n);
+        // One step for the whole list's numbers: submitters do not meet on the counter per operation.
+        long first = sequence.getAndAdd(n) + 1;
         int result = 0;
         for (int i = 0; i < n; i++) {
             ThreadsOperation op = (ThreadsOperation) ops[i];
-            int r = result == 0 ? enqueue(op, list) : result;
+            int r = result == 0 ? enqueue(op, list, first + i) : result;
             if (r < 0) {
                 markNotQueued(op, -r);
                 result = r;
@@ -150,8 +179,8 @@ public final class ThreadsEngine extends JavaCompletingEngine {
         boolean canceled = false;
         boolean notCanceled = false;
         int[] outcome = new int[1];
-        queue.forEach(op -> {
-            if (op.fd() == fd && op.cancelForFd() == 0) {
+        shards.forEach((op, entry) -> {
+            if (op.fd() == fd && op.cancelQueued(WorkQueue.sequence(entry))) {
                 outcome[0] = 1;
             }
         });
@@ -161,9 +190,15 @@ public final class ThreadsEngine extends JavaCompletingEngine {
                 canceled = true;
             }
         }
-        for (int i = 0; i < running.length(); i++) {
-            ThreadsOperation op = running.get(i);
-            if (op != null && op.fd() == fd && op.isRunning()) {
+        for (int i = 0; i < workers.length; i++) {
+            ThreadsOperation op = running.get(i * RUNNING_STRIDE);
+            if (op == null || op.fd() != fd) {
+                continue;
+            }
+            // Taken by a worker but not started yet (see run()): still queued, so canceled.
+            if (op.cancelQueued(op.sequence())) {
+                canceled = true;
+            } else if (op.isRunning()) {
                 notCanceled = true;
             }
         }
@@ -172,10 +207,12 @@ public final class ThreadsEngine extends JavaCompletingEngine {
 
     private void work(int index) {
         long[] entry = new long[1];
+        int shard = shards.shardOf(index);
+        EarlierWrites earlier = new EarlierWrites();
         while (true) {
             ThreadsOperation op;
             try {
-                op = queue.take(entry);
+                op = shards.take(shard, entry);
             } catch (InterruptedException e) {
                 if (stopping) {
                     return;
@@ -187,18 +224,14 @@ public final class ThreadsEngine extends JavaCompletingEngine {
             }
             long sequence = WorkQueue.sequence(entry[0]);
             if (!WorkQueue.laneHead(entry[0])) {
-                if (op.startRunning(sequence)) {
-                    run(op, index);
-                }
+                run(op, sequence, index, earlier);
                 continue;
             }
             // A lane's head: run it (unless it was canceled), then every operation the lane
             // holds, one after another, in submission order, until the lane is empty.
             int fd = op.fd();
             while (true) {
-                if (op.startRunning(sequence)) {
-                    run(op, index);
-                }
+                run(op, sequence, index, earlier);
                 SerialLanes.Waiting next = lanes.next(fd);
                 if (next == null) {
                     break;
@@ -209,34 +242,113 @@ public final class ThreadsEngine extends JavaCompletingEngine {
         }
     }
 
-    /** Runs {@code op} (already marked running) on worker {@code index} and completes it. */
-    private void run(ThreadsOperation op, int index) {
-        running.set(index, op);
-        long r;
-        try {
-            if (op.kind() == OpKind.FSYNC) {
-                awaitEarlierWrites(op, index);
-            }
-            r = op.perform();
-        } catch (RuntimeException | Error e) {
-            dev.jaio.internal.Callbacks.report(e);
-            r = -Errno.EIO.code();
+    /**
+     * Runs submission {@code sequence} of {@code op} on worker {@code index} and completes it,
+     * unless it was canceled (or is not that submission any more). The worker's running slot
+     * shows the operation before it is marked running: an fsync on another worker that finds
+     * the operation in neither a shard nor a slot may take it as done.
+     */
+    private void run(ThreadsOperation op, long sequence, int index, EarlierWrites earlier) {
+        running.set(index * RUNNING_STRIDE, op);
+        if (!op.startRunning(sequence)) {
+            running.set(index * RUNNING_STRIDE, null);
+            return;
         }
-        running.set(index, null);
+        if (op.kind() == OpKind.FSYNC) {
+            runEarlierQueuedWrites(op, index, earlier);
+            awaitEarlierWrites(op, index);
+        }
+        long r = perform(op);
+        running.set(index * RUNNING_STRIDE, null);
         op.finished();
         completed(op, r);
     }
 
-    /** POSIX fsync ordering: wait for this fd's writes queued before {@code fsync} that still run. */
+    private static long perform(ThreadsOperation op) {
+        try {
+            return op.perform();
+        } catch (RuntimeException | Error e) {
+            dev.jaio.internal.Callbacks.report(e);
+            return -Errno.EIO.code();
+        }
+    }
+
+    /**
+     * POSIX fsync ordering, first half: the writes of {@code fsync}'s descriptor numbered before
+     * it that still wait in a shard (any shard: another thread may have submitted them) run here,
+     * now, on worker {@code index}. Lane heads are left alone: a descriptor in call order has its
+     * fsync in the same lane, behind them. While a write runs, the worker's running slot shows it
+     * (not the fsync), so that a later fsync of the descriptor on another worker waits for it.
+     */
+    private void runEarlierQueuedWrites(ThreadsOperation fsync, int index, EarlierWrites earlier) {
+        earlier.reset(fsync.fd(), fsync.sequence());
+        shards.forEach(earlier);
+        for (int i = 0; i < earlier.size; i++) {
+            ThreadsOperation write = earlier.ops[i];
+            running.set(index * RUNNING_STRIDE, write);
+            if (write.startRunning(earlier.sequences[i])) {
+                long r = perform(write);
+                running.set(index * RUNNING_STRIDE, fsync);
+                write.finished();
+                completed(write, r);
+            } else {
+                running.set(index * RUNNING_STRIDE, fsync);
+            }
+        }
+        earlier.clear();
+    }
+
+    /**
+     * The queued writes of one descriptor numbered before an fsync, collected by a scan of the
+     * shards; one per worker, reused, so that an fsync allocates nothing.
+     */
+    private static final class EarlierWrites implements WorkQueue.EntryVisitor {
+        ThreadsOperation[] ops = new ThreadsOperation[8];
+        long[] sequences = new long[8];
+        int size;
+        private int fd;
+        private long before;
+
+        void reset(int fd, long before) {
+            this.fd = fd;
+            this.before = before;
+            this.size = 0;
+        }
+
+        @Override
+        public void visit(ThreadsOperation op, long entry) {
+            long sequence = WorkQueue.sequence(entry);
+            if (op.fd() != fd || !op.writesData() || WorkQueue.laneHead(entry) || sequence > before
+                    || !op.isQueued(sequence)) {
+                return;
+            }
+            if (size == ops.length) {
+                ops = java.util.Arrays.copyOf(ops, size * 2);
+                sequences = java.util.Arrays.copyOf(sequences, size * 2);
+            }
+            ops[size] = op;
+            sequences[size++] = sequence;
+        }
+
+        void clear() {
+            java.util.Arrays.fill(ops, 0, size, null);
+            size = 0;
+        }
+    }
+
+    /**
+     * POSIX fsync ordering, second half: wait for this fd's writes queued before {@code fsync}
+     * that other workers hold, about to run (still marked queued: see {@link #run}) or running.
+     */
     private void awaitEarlierWrites(ThreadsOperation fsync, int self) {
-        for (int i = 0; i < running.length(); i++) {
+        for (int i = 0; i < workers.length; i++) {
             if (i == self) {
                 continue;
             }
             while (true) {
-                ThreadsOperation other = running.get(i);
+                ThreadsOperation other = running.get(i * RUNNING_STRIDE);
                 if (other == null || other.fd() != fsync.fd() || !other.writesData()
-                        || other.sequence() > fsync.sequence() || !other.isRunning()) {
+                        || other.sequence() > fsync.sequence() || !other.isQueuedOrRunning()) {
                     break;
                 }
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(20));
@@ -247,7 +359,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
     @Override
     protected void closeNative() {
         stopping = true;
-        queue.close();
+        shards.close();
         closeNotifier();
     }
 }

@@ -18,9 +18,10 @@ import java.lang.invoke.VarHandle;
  * lane) is canceled, one {@link #RUNNING} in a worker is not.
  *
  * <p>The state is kept together with the submission's sequence number in one {@code ticket}
- * ({@code sequence << 2 | state}), changed by compare-and-set: an entry left behind in the work
- * queue or a lane by a canceled submission names its sequence, and can then never start the
- * block's next submission out of its place.
+ * ({@code sequence << 2 | state}), changed by compare-and-set: an entry left behind in a work
+ * shard or a lane by a canceled submission (or by a write an fsync's worker ran ahead of its
+ * turn) names its sequence, and can then never start the block's next submission out of its
+ * place, nor run one twice.
  */
 final class ThreadsOperation extends Operation {
     static final int IDLE = 0, QUEUED = 1, RUNNING = 2, DONE = 3;
@@ -71,6 +72,12 @@ final class ThreadsOperation extends Operation {
 
     boolean isRunning() {
         return (ticket & STATE_MASK) == RUNNING;
+    }
+
+    /** Whether a submission of it is queued or running (not idle, not done). */
+    boolean isQueuedOrRunning() {
+        long state = ticket & STATE_MASK;
+        return state == QUEUED || state == RUNNING;
     }
 
     boolean writesData() {
@@ -140,11 +147,6 @@ final class ThreadsOperation extends Operation {
             return true;
         }
         return false;
-    }
-
-    /** Cancels this queued operation for {@code aio_cancel(fd, NULL)}; see {@link #cancelNative()}. */
-    int cancelForFd() {
-        return cancelNative();
     }
 
     @Override

@@ -6,20 +6,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A strict little JSON reader for the tests: objects become {@link Map}s, arrays {@link List}s,
- * numbers {@link Double}s; anything RFC 8259 does not allow (trailing commas, NaN, bare words,
- * control characters in strings) throws {@link IllegalArgumentException} with the position.
+ * A strict little JSON reader, for fio's output ({@link FioRun}) and the tests of bench's own
+ * JSON: objects become {@link Map}s, arrays {@link List}s, numbers {@link Double}s; anything
+ * RFC 8259 does not allow (trailing commas, NaN, bare words, control characters in strings)
+ * throws {@link IllegalArgumentException} with the position.
+ *
+ * <p>Stateless to its callers: each {@link #parse} has a reader of its own.
  */
-final class MiniJson {
+final class JsonReader {
     private final String s;
     private int i;
 
-    private MiniJson(String s) {
+    private JsonReader(String s) {
         this.s = s;
     }
 
     static Object parse(String text) {
-        MiniJson p = new MiniJson(text);
+        JsonReader p = new JsonReader(text);
         p.ws();
         Object v = p.value();
         p.ws();

@@ -375,20 +375,20 @@ final class DescriptorQueues {
     // ---------------------------------------------------------------- waits, freeing, the pump
 
     /**
-     * The requests glibc holds ahead of {@code op}, which waits here (after refilling): a wait
-     * for {@code op} waits for one of them. Returns how many were put into {@code out} (0 if
-     * {@code op} no longer waits here).
+     * The request glibc holds last on the descriptor of {@code op}, which waits here (after
+     * refilling): a wait for {@code op} waits for it. glibc runs a descriptor's requests one
+     * after another, so when the last is over both places are free and the waiter hands glibc two
+     * operations at once; waking for the first as well would cost a thread switch per operation.
+     * Returns how many were put into {@code out}: 1, or 0 if {@code op} no longer waits here.
      */
     int aheadOf(PosixOperation op, PosixOperation[] out) {
         Descriptor d = of(op.fd());
         observe(d);
-        if (!op.isQueuedHere()) {
+        if (!op.isQueuedHere() || d.inGlibc == 0) {
             return 0;
         }
-        for (int i = 0; i < d.inGlibc; i++) {
-            out[i] = d.glibcOps[i];
-        }
-        return d.inGlibc;
+        out[0] = d.glibcOps[d.inGlibc - 1];
+        return 1;
     }
 
     /** {@code op} is being freed (its I/O is over): nothing may refer to it any more. */

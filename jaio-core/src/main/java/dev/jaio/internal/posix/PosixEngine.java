@@ -52,8 +52,8 @@ import java.util.concurrent.locks.LockSupport;
  * once all members are over. An operation waiting here is waited for by waiting for the requests
  * ahead of it in glibc; a virtual thread waiting for one parks in Java in slices of a millisecond.
  * The cost: one descriptor's operations run one after another in glibc anyway, but each hand-over
- * now follows a completion instead of preceding it: at depth 32 on one descriptor about 0.14x of
- * the reads per second of glibc holding all 32 (see BENCHMARKS.md).
+ * now follows a completion instead of preceding it: at depth 32 on one descriptor about a quarter
+ * of the reads per second of glibc holding all 32 (see BENCHMARKS.md).
  *
  * <p>Thread-safe.
  */

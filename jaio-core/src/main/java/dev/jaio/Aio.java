@@ -90,6 +90,9 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * first of the two, while another is behind it, answers {@link AioCancelStat#AIO_NOTCANCELED}
      * and runs to its end, also in the moment before one of glibc's threads takes it up.
      *
+     * @return {@link AioCancelStat#AIO_CANCELED} if the operation was canceled,
+     *         {@link AioCancelStat#AIO_NOTCANCELED} if it runs on, {@link AioCancelStat#AIO_ALLDONE}
+     *         if it had already completed or is not in progress
      * @throws AioException {@link Errno#EBADF} if the block's descriptor is not open (checked
      *         first, whatever the block's state, as glibc does)
      * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_cancel.html">aio_cancel</a>

@@ -69,17 +69,20 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * be finished with {@link #aioReturn()}. {@link AioCancelStat#AIO_ALLDONE} for a block that is
      * not in progress.
      *
-     * <p>An operation that is only queued (behind others of its descriptor) is canceled on the
-     * {@code "io_uring"} and {@code "threads"} engines. The {@code "posix"} engine keeps clear of a
-     * glibc 2.36 defect that leaves a descriptor's queue stuck for ever when the request canceled
-     * heads it while waiting for one of glibc's threads and another is queued behind it; since
-     * whether a request still does not head its queue cannot be known race-free from outside
-     * glibc, it hands glibc the cancel of an operation only when nothing it submitted on that
-     * descriptor is queued behind it (and the descriptor is below 4096). Any other operation answers
-     * {@link AioCancelStat#AIO_NOTCANCELED}, which POSIX allows, and runs to its end.
+     * <p>An operation that is only queued (behind others of its descriptor) is canceled on every
+     * engine. On {@code "posix"}, glibc 2.36 leaves a descriptor's queue stuck for ever when the
+     * request canceled heads it while waiting for one of glibc's threads and another is queued
+     * behind it, and whether a request heads its queue cannot be known race-free from outside
+     * glibc. So the engine gives glibc at most two operations of a descriptor at a time (the one
+     * that runs, or runs next, and one behind it) and keeps the others in its own queue, in
+     * glibc's order: those it cancels itself (they complete with {@link Errno#ECANCELED} and get
+     * their notification, as glibc's do), the second one glibc cancels safely. What remains: the
+     * first of the two, while another is behind it, answers {@link AioCancelStat#AIO_NOTCANCELED}
+     * and runs to its end, also in the moment before one of glibc's threads takes it up.
      *
-     * @return {@link AioCancelStat#AIO_CANCELED}, {@link AioCancelStat#AIO_NOTCANCELED} or
-     *         {@link AioCancelStat#AIO_ALLDONE}
+     * @return {@link AioCancelStat#AIO_CANCELED} if the operation was canceled,
+     *         {@link AioCancelStat#AIO_NOTCANCELED} if it runs on, {@link AioCancelStat#AIO_ALLDONE}
+     *         if it had already completed or is not in progress
      * @throws AioException {@link Errno#EBADF} if the block's descriptor is not open (checked
      *         first, whatever the block's state, as glibc does)
      * @see <a href="https://pubs.opengroup.org/onlinepubs/9799919799/functions/aio_cancel.html">aio_cancel</a>

@@ -149,60 +149,168 @@ class PosixEngineContractTest extends AioEngineContract {
         assertTrue(String.valueOf(e.getMessage()).contains("posix"), () -> "should name the engine: " + e);
     }
 
+    // ---------------------------------------------------------------- the engine's own queues
+
     /**
-     * glibc 2.36 strands a descriptor's queue when the request canceled heads it while waiting for
-     * a worker and another is queued behind it, and whether an operation still is not the head
-     * cannot be known race-free from outside glibc (see {@code DescriptorQueues}): the posix
-     * engine cancels only an operation with nothing queued behind it. Of three reads of an empty
-     * pipe, the second answers AIO_NOTCANCELED and runs to its end; the third is canceled.
+     * Four reads of an empty pipe queued behind a blocked one: glibc holds the blocked one and the
+     * first behind it, the engine's queue the others (see {@code DescriptorQueues}). Canceled in a
+     * mixed order, each is only queued, so each answers AIO_CANCELED, completes with ECANCELED and
+     * gets its notification once, wherever it waited; the blocked read goes on.
      */
     @Test
-    @Override
-    void cancelOfReadsQueuedBehindTheFirstOfThreeOnAnEmptyPipe() throws Exception {
+    void everyQueuedReadIsCanceledAndNotifiedWhereverItWaits() throws Exception {
         Pipe p = pipe();
         List<AioRead> running = occupyWithBlockedReads(p);
-        AioRead second = newRead(p.readFd(), 0, 4);
-        AioRead third = newRead(p.readFd(), 0, 4);
-        second.submit();
-        third.submit();
-        assertStaysInProgress(third);
-        assertEquals(AioCancelStat.AIO_NOTCANCELED, second.cancel(), "the second of three, with one behind it");
-        assertEquals(Errno.EINPROGRESS, second.error());
-        assertEquals(AioCancelStat.AIO_CANCELED, third.cancel(), "the third of three, the last one queued");
-        assertEquals(Errno.ECANCELED, third.error());
-        assertAioException(Errno.ECANCELED, third::aioReturn);
-        assertEquals("....", str(third.buffer()));
-        p.write("wxyz".repeat(running.size() + 1).getBytes(ISO_8859_1));
+        java.util.concurrent.ConcurrentLinkedQueue<Long> notified = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        List<AioRead> queued = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            AioRead r = newRead(p.readFd(), 0, 4, SigevNotify.thread(i, notified::add));
+            r.submit();
+            queued.add(r);
+        }
+        assertStaysInProgress(queued.getLast());
+        for (int i : new int[] {1, 0, 3, 2}) {
+            assertEquals(AioCancelStat.AIO_CANCELED, queued.get(i).cancel(), "queued read " + i);
+            assertEquals(Errno.ECANCELED, queued.get(i).error(), "queued read " + i);
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (notified.size() < 4 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(50);
+        assertEquals(java.util.Set.of(0L, 1L, 2L, 3L), java.util.Set.copyOf(notified), "one notification each");
+        assertEquals(4, notified.size(), "one notification each, once");
+        for (AioRead r : queued) {
+            assertAioException(Errno.ECANCELED, r::aioReturn);
+            assertEquals("....", str(r.buffer()));
+        }
+        assertEquals(Errno.EINPROGRESS, running.getFirst().error(), "the blocked read goes on");
+        p.write("wxyz".repeat(running.size()).getBytes(ISO_8859_1));
         for (AioRead r : running) {
             assertEquals(Errno.SUCCESS, poll(r));
             assertEquals(4, r.aioReturn());
         }
-        assertEquals(Errno.SUCCESS, poll(second), "the second ran to its end");
-        assertEquals(4, second.aioReturn());
-        assertEquals("wxyz", str(second.buffer()));
     }
 
-    /** As above: the middle of three queued reads is not canceled on posix, and nothing strands. */
+    /**
+     * aioCancelAll on a descriptor with reads waiting in the engine's queue and in glibc's: the
+     * blocked one is not canceled (AIO_NOTCANCELED), every other one is, wherever it waited.
+     */
     @Test
-    @Override
-    void cancelOfAMiddleQueuedReadLeavesTheOneBehindItToRun() throws Exception {
+    void aioCancelAllCancelsWhatWaitsInTheEnginesQueueToo() throws Exception {
         Pipe p = pipe();
         List<AioRead> running = occupyWithBlockedReads(p);
-        AioRead middle = newRead(p.readFd(), 0, 4);
-        AioRead last = newRead(p.readFd(), 0, 4);
-        middle.submit();
-        last.submit();
-        assertStaysInProgress(last);
-        assertEquals(AioCancelStat.AIO_NOTCANCELED, middle.cancel());
-        p.write("wxyz".repeat(running.size() + 2).getBytes(ISO_8859_1));
+        List<AioRead> queued = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            AioRead r = newRead(p.readFd(), 0, 4);
+            r.submit();
+            queued.add(r);
+        }
+        assertStaysInProgress(queued.getLast());
+        assertEquals(AioCancelStat.AIO_NOTCANCELED, engine().aioCancelAll(p.readFd()), "the blocked read runs");
+        for (AioRead r : queued) {
+            assertEquals(Errno.ECANCELED, r.error(), r.toString());
+            assertAioException(Errno.ECANCELED, r::aioReturn);
+        }
+        p.write("wxyz".repeat(running.size()).getBytes(ISO_8859_1));
         for (AioRead r : running) {
             assertEquals(Errno.SUCCESS, poll(r));
             assertEquals(4, r.aioReturn());
         }
-        assertEquals(Errno.SUCCESS, poll(middle));
-        assertEquals(4, middle.aioReturn());
-        assertEquals(Errno.SUCCESS, poll(last), "the read behind the middle one must run");
-        assertEquals(4, last.aioReturn());
-        assertEquals("wxyz", str(last.buffer()));
+    }
+
+    /**
+     * Reads queued in the engine (more than glibc is given per descriptor) run when the ones ahead
+     * complete even if nobody polls or waits: their notifications arrive though the test only
+     * waits for them. (The engine's pump moves the queue on.)
+     */
+    @Test
+    void queuedReadsRunWhenNobodyPollsOrWaits() throws Exception {
+        Pipe p = pipe();
+        int n = 6;
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(n);
+        List<AioRead> reads = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            AioRead r = newRead(p.readFd(), 0, 4, SigevNotify.thread(i, v -> done.countDown()));
+            r.submit();
+            reads.add(r);
+        }
+        p.write("wxyz".repeat(n).getBytes(ISO_8859_1));
+        assertTrue(done.await(10, java.util.concurrent.TimeUnit.SECONDS),
+                "reads still queued with nobody polling: " + done.getCount() + " of " + n + " never completed");
+        for (AioRead r : reads) {
+            assertEquals(4, r.aioReturn());
+            assertEquals("wxyz", str(r.buffer()));
+        }
+    }
+
+    /**
+     * A LIO_NOWAIT list of four reads of one pipe: two go to glibc, two wait in the engine, so the
+     * engine delivers the list's notification itself; it fires once, only after all four
+     * completed.
+     */
+    @Test
+    void aListPartlyQueuedInTheEngineNotifiesOnceAfterAllItsReads() throws Exception {
+        Pipe p = pipe();
+        java.util.concurrent.atomic.AtomicInteger fired = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger doneWhenFired = new java.util.concurrent.atomic.AtomicInteger(-1);
+        List<AioRead> reads = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            reads.add(newRead(p.readFd(), 0, 4));
+        }
+        engine().lioListio(LioMode.LIO_NOWAIT, reads, SigevNotify.thread(7, v -> {
+            // How many of the list's reads were over when the notification came: all four, or it came early.
+            doneWhenFired.set((int) reads.stream().filter(r -> r.error() != Errno.EINPROGRESS).count());
+            fired.incrementAndGet();
+        }));
+        p.write("wxyzwxyz".getBytes(ISO_8859_1));
+        assertEquals(Errno.SUCCESS, poll(reads.get(1)));
+        Thread.sleep(100);
+        p.write("wxyzwxyz".getBytes(ISO_8859_1));
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (fired.get() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(50);
+        assertEquals(1, fired.get(), "the list's notification, once");
+        assertEquals(4, doneWhenFired.get(), "reads of the list over when its notification came");
+        for (AioRead r : reads) {
+            assertEquals(Errno.SUCCESS, r.error());
+            assertEquals(4, r.aioReturn());
+        }
+    }
+
+    /**
+     * Closing an engine with reads waiting in its own queue: the close cancels them, waits for the
+     * blocked one (fed by another thread), frees everything and returns.
+     */
+    @Test
+    void closingTheEngineWithReadsInItsOwnQueueCancelsThemAndReturns() throws Exception {
+        Pipe p = pipe();
+        List<AioRead> reads = new java.util.ArrayList<>();
+        try (AioEngine own = AioEngine.open("posix"); Arena a = Arena.ofShared()) {
+            for (int i = 0; i < 5; i++) {
+                AioRead r = new AioRead(own, p.readFd(), 0, a.allocate(4), 0, SigevNotify.none());
+                r.submit();
+                reads.add(r);
+            }
+            assertStaysInProgress(reads.getLast());
+            Thread feeder = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                p.write("wxyz".getBytes(ISO_8859_1));
+            });
+            // On a thread of its own, so that a close that never returns fails the test instead of hanging it.
+            Thread closer = Thread.ofPlatform().daemon().start(own::close);
+            closer.join(java.time.Duration.ofSeconds(20));
+            assertFalse(closer.isAlive(), "the engine's close() did not return within 20 s");
+            feeder.join();
+        }
+        for (AioRead r : reads) {
+            assertThrows(IllegalStateException.class, r::error, "closed with its engine");
+        }
     }
 }

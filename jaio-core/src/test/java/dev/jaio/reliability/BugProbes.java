@@ -29,6 +29,7 @@ public final class BugProbes {
         int status = switch (args[0]) {
             case "io_uring-huge-buffer" -> ioUringHugeBuffer();
             case "posix-cancel-strands" -> posixCancelStrands();
+            case "posix-cancel-behind-a-waiting-head" -> posixCancelBehindAWaitingHead();
             case "close-while-engine-closes" -> closeWhileEngineCloses(args[1]);
             default -> 2;
         };
@@ -138,6 +139,64 @@ public final class BugProbes {
             Waits.untilComplete(List.of(a));
             System.out.println("A ended with " + a.error() + ", B with " + bState);
             return 0;
+        } finally {
+            for (Pipe p : pipes) {
+                p.close();
+            }
+        }
+    }
+
+    /**
+     * Bug 10 (issue 9 item 6): as bug 3, with glibc's threads all blocked, A, B and C are written
+     * to one file, so A heads its queue waiting for a worker. B and C are only queued: canceling
+     * each must answer AIO_CANCELED (B is the second request glibc holds, C waits in the engine's
+     * own queue), and must strand nothing: once the pipes are fed, A completes and the engine
+     * closes. Exit 1 if a cancel answers otherwise or anything stays in progress.
+     */
+    private static int posixCancelBehindAWaitingHead() throws Exception {
+        AioEngine engine = AioEngine.open("posix");
+        List<Pipe> pipes = new ArrayList<>();
+        List<AioRead> blockers = new ArrayList<>();
+        try (Arena arena = Arena.ofShared(); AioFile f = AioFile.tempfile()) {
+            for (int i = 0; i < 24; i++) {
+                Pipe p = Pipe.open();
+                pipes.add(p);
+                AioRead r = new AioRead(engine, p.readFd(), 0, arena.allocate(1), 0, SigevNotify.none());
+                r.submit();
+                blockers.add(r);
+            }
+            Thread.sleep(300); // glibc starts its threads; each blocks in read()
+            AioWrite a = AioWrite.of(engine, f.fd(), 0, "AAAA".getBytes(), 0, SigevNotify.none());
+            AioWrite b = AioWrite.of(engine, f.fd(), 4, "BBBB".getBytes(), 0, SigevNotify.none());
+            AioWrite c = AioWrite.of(engine, f.fd(), 8, "CCCC".getBytes(), 0, SigevNotify.none());
+            a.submit();
+            b.submit();
+            c.submit();
+            AioCancelStat sc = c.cancel();
+            AioCancelStat sb = b.cancel();
+            System.out.println("cancel of C (in the engine's queue): " + sc + "; of B (second in glibc, behind a"
+                    + " waiting A): " + sb);
+            for (Pipe p : pipes) {
+                p.write(new byte[] {1});
+            }
+            Waits.untilComplete(blockers);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (a.error() == Errno.EINPROGRESS && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            Errno aState = a.error();
+            System.out.println("A after the pipes were fed: " + aState + ", B: " + b.error() + ", C: " + c.error());
+            if (aState == Errno.EINPROGRESS) {
+                System.out.println("BUG: A stays EINPROGRESS");
+                Runtime.getRuntime().halt(1); // its aiocb stays glibc's for ever; do not free it
+            }
+            boolean bug = sc != AioCancelStat.AIO_CANCELED || sb != AioCancelStat.AIO_CANCELED
+                    || b.error() != Errno.ECANCELED || c.error() != Errno.ECANCELED;
+            if (bug) {
+                System.out.println("BUG: a cancel of an operation only queued did not cancel it");
+            }
+            engine.close();
+            return bug ? 1 : 0;
         } finally {
             for (Pipe p : pipes) {
                 p.close();

@@ -107,6 +107,23 @@ class BugRegressionTest {
     }
 
     /**
+     * Bug 10 (issue 9 item 6, the posix engine's own queues): with glibc's threads all blocked, of
+     * three writes to one file the second and the third are only queued, and canceling them
+     * answers AIO_CANCELED without stranding the first, which heads glibc's queue waiting for a
+     * worker: the very state in which glibc 2.36 strands what is behind a canceled head. Child JVM,
+     * as for bug 3.
+     */
+    @Test
+    void posixCancelBehindAWaitingHeadCancelsAndStrandsNothing() throws Exception {
+        EngineUnderTest.open("posix").close();
+        ChildJvm.Outcome o = ChildJvm.run(BugProbes.class, List.of("-Xmx256m"),
+                List.of("posix-cancel-behind-a-waiting-head"), dir.resolve("child10"), Duration.ofSeconds(120),
+                "  [bug 10] ");
+        assertTrue(o.crashLogs().isEmpty(), () -> "the JVM crashed\n" + o.output());
+        assertEquals(0, o.exitCode(), () -> "exit " + o.exitCode() + "\n" + o.output());
+    }
+
+    /**
      * Bug 4, fixed in 4cccdf6 (every engine, {@code Operation.close}): {@code close()} of a block
      * whose I/O still ran, while its engine was closing, freed the block at once and returned: the
      * kernel or libc then wrote a buffer the caller believed free (and a freed glibc aiocb), and

@@ -597,6 +597,13 @@ final class MisuseWorld implements AutoCloseable {
         }
         STATS.completedOps.incrementAndGet();
         STATS.outcome("callback reaped " + b.kind + (failure == null ? " ok" : " " + failure));
+        // Whether an arena of its buffers was closed is asked again now: the sequence's thread may
+        // have closed it between the question above and aioReturn(), which is where the posix
+        // engine delivers a staged read (glibc runs the callback before anyone has seen the
+        // completion), and EFAULT is then the documented outcome. An arena still alive now was
+        // alive at the delivery.
+        d = new Done(d.kind(), d.fd(), d.offset(), d.asked(), d.realBuffers(), !segmentsAlive(b.segments),
+                d.mustNotDeliver());
         String problem = problem(d, n, failure);
         if (problem != null) {
             callbackViolations.add("reaped by its callback: " + problem);

@@ -76,6 +76,9 @@ final class CompletionWatcher {
     private MemorySegment wakeBuffer;
     /** The wake-up read is queued in glibc and not yet returned. */
     private boolean wakeInFlight;
+    /** The watcher thread's own: the operations it pinned for its current aio_suspend. */
+    private PosixOperation[] pinned = new PosixOperation[8];
+    private int pinnedCount;
 
     /** What one waiting thread waits for; reused across its waits. */
     private static final class Waiter {
@@ -315,9 +318,17 @@ final class CompletionWatcher {
                 if (wakeInFlight) {
                     list.setAtIndex(ADDRESS, n++, wakeAiocb);
                 }
+                if (pinned.length < total) {
+                    pinned = new PosixOperation[Math.max(total, 2 * pinned.length)];
+                }
                 for (int i = 0; i < waiterCount; i++) {
                     Waiter w = waiters[i];
                     for (int j = 0; j < w.count; j++) {
+                        // Pinned while glibc may still look at it: see PosixOperation.awaitNoSuspender.
+                        if (!w.ops[j].pin()) {
+                            continue; // being freed: its waiter looks again when its slice ends
+                        }
+                        pinned[pinnedCount++] = w.ops[j];
                         w.ops[j].watchCycle = cycle;
                         list.setAtIndex(ADDRESS, n++, w.ops[j].aiocb);
                     }
@@ -328,7 +339,16 @@ final class CompletionWatcher {
                     continue;
                 }
             }
-            int r = PosixAio.aioSuspend(list, n, wakeInFlight ? SUSPEND_NANOS : UNARMED_NANOS);
+            int r;
+            try {
+                r = PosixAio.aioSuspend(list, n, wakeInFlight ? SUSPEND_NANOS : UNARMED_NANOS);
+            } finally {
+                for (int i = 0; i < pinnedCount; i++) {
+                    pinned[i].unpin();
+                    pinned[i] = null;
+                }
+                pinnedCount = 0;
+            }
             if (r < 0 && r != -Errno.EAGAIN.code() && r != -Errno.EINTR.code()) {
                 throw new IllegalStateException("aio_suspend failed: " + Failures.text(-r));
             }

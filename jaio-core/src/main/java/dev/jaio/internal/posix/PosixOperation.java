@@ -50,10 +50,12 @@ final class PosixOperation extends Operation {
     /** Token of the {@code SIGEV_THREAD} dispatch for this block's notification, or 0. */
     private long threadToken;
     private final PosixEngine posixEngine;
-    /** The engine's sequence of this block's last submission; see {@link DescriptorQueues}. Under its submitLock. */
-    long sequence;
-    /** Counted in the engine's prioritized operations in flight. Under its submitLock. */
-    boolean prioritizedInFlight;
+    /** The current submission waits in the engine's {@link DescriptorQueues}, not yet handed to glibc. */
+    private volatile boolean queuedHere;
+    /** The next operation waiting in the same descriptor's queue. Under the engine's submitLock. */
+    PosixOperation nextQueued;
+    /** The list notification the submission waiting here counts toward, or null. Under the submitLock. */
+    private ListNotice queuedNotice;
     /** The {@link CompletionWatcher}'s wait that last included this aiocb. Under the watcher's lock. */
     long watchCycle;
 
@@ -125,33 +127,88 @@ final class PosixOperation extends Operation {
         }
     }
 
-    /** libc accepted this block's request. Under the engine's submitLock. */
-    void recordSubmission() {
-        sequence = posixEngine.queues.submitted(this);
-        prioritizedInFlight = priority != 0;
+    /** The submission now in progress, for {@link DescriptorQueues}. */
+    int currentSubmission() {
+        return submission();
     }
 
-    /** The request is over for good (returned, or freed after its end): stop counting it. */
-    private void finished() {
-        if (priority != 0) {
-            synchronized (posixEngine.submitLock) {
-                if (prioritizedInFlight) {
-                    prioritizedInFlight = false;
-                    posixEngine.queues.finishedPrioritized(this);
-                }
-            }
+    /** The current submission waits in the engine's queue (see {@link DescriptorQueues}). Under the submitLock. */
+    void enqueued(ListNotice notice) {
+        // What the watcher's aio_error and anybody reading the aiocb see until glibc has it.
+        aiocb.set(JAVA_INT, AIO_ERROR_CODE, Errno.EINPROGRESS.code());
+        queuedNotice = notice;
+        queuedHere = true;
+    }
+
+    /** The current submission, waiting here, counts toward {@code notice}. Under the submitLock. */
+    void noticeWhileQueued(ListNotice notice) {
+        queuedNotice = notice;
+    }
+
+    /** The submission leaves the engine's queue; returns the list notification it counts toward. Under the submitLock. */
+    ListNotice dequeued() {
+        ListNotice n = queuedNotice;
+        queuedNotice = null;
+        queuedHere = false;
+        return n;
+    }
+
+    /** Whether the current submission waits in the engine's queue. */
+    boolean isQueuedHere() {
+        return queuedHere;
+    }
+
+    /**
+     * Completes submission {@code submission}, which never reached glibc or was refused by it,
+     * with {@code r} ({@code -errno}), and delivers the block's notification, as glibc delivers a
+     * canceled request's. Under the submitLock.
+     */
+    void completeHere(long r, int submission) {
+        completeIfCurrent(r, submission);
+        OwnNotifications.deliver(notify);
+    }
+
+    /**
+     * For {@link DescriptorQueues}, under the submitLock: the outcome of submission
+     * {@code submission}, which glibc holds, recording it if glibc has completed it; PENDING while
+     * glibc runs it. Any other answer means its place in glibc is free.
+     */
+    long outcomeInLibc(int submission) {
+        if (submission() != submission || !inProgress()) {
+            return 0; // reaped (and perhaps resubmitted) already: that request is over
         }
+        long stored = storedResult();
+        if (stored != PENDING) {
+            return stored;
+        }
+        if (!pin()) {
+            return 0; // being freed: its I/O is over
+        }
+        long r;
+        try {
+            int e = PosixAio.aioError(aiocb);
+            if (e == Errno.EINPROGRESS.code() || e == NOT_QUEUED_SENTINEL) {
+                return PENDING;
+            }
+            r = e == 0 ? PosixAio.aioReturn(aiocb) : e > 0 ? -e : e;
+        } finally {
+            unpin();
+        }
+        long recorded = completeIfCurrent(r, submission);
+        return recorded == PENDING ? r : recorded;
     }
 
     @Override
     protected int startSingle() {
+        awaitNoSuspender();
         synchronized (posixEngine.submitLock) {
-            int r = submitToLibc();
-            if (r == 0) {
-                recordSubmission();
-            }
-            return r;
+            return posixEngine.queues.submit(this);
         }
+    }
+
+    /** Hands the current submission to glibc ({@code aio_read}...): 0 or {@code -errno}. Under the submitLock. */
+    int handToLibc() {
+        return submitToLibc();
     }
 
     private int submitToLibc() {
@@ -182,6 +239,13 @@ final class PosixOperation extends Operation {
     @Override
     protected long pollNative() {
         int submission = submission();
+        if (queuedHere) {
+            // Waiting in the engine's queue: asking is a chance to move the descriptor's queue on.
+            synchronized (posixEngine.submitLock) {
+                posixEngine.queues.advance(fd);
+            }
+            return storedResult();
+        }
         if (handedToLibc != submission) {
             return PENDING; // still being handed to libc by its submitter: see markInProgress()
         }
@@ -204,7 +268,13 @@ final class PosixOperation extends Operation {
         } finally {
             unpin();
         }
-        return completeIfCurrent(r, submission);
+        // Recording the outcome and freeing the request's place in glibc happen together, under
+        // the lock that hands the next waiting operation to glibc.
+        synchronized (posixEngine.submitLock) {
+            long recorded = completeIfCurrent(r, submission);
+            posixEngine.queues.completed(this, submission);
+            return recorded;
+        }
     }
 
     /**
@@ -225,6 +295,28 @@ final class PosixOperation extends Operation {
         }
     }
 
+    /**
+     * Before a new submission rewrites the aiocb: waits until no thread holds it in
+     * {@code aio_suspend} (or any other call) for the previous one. glibc's {@code aio_suspend},
+     * woken by a completion, later unlinks its wait entries from the requests of the aiocbs that
+     * still say {@code EINPROGRESS}; an aiocb submitted again meanwhile says so, and glibc then
+     * walks the finished request's stale list of waiters, whose entries live on the stacks of
+     * threads long gone (shown: SIGSEGV in {@code aio_suspend} under the sixteen-thread test, once
+     * threads waited for blocks of other threads). Holders leave within one completion: the
+     * request they wait on is over. Never called under the engine's submit lock, which holders
+     * may be waiting for.
+     */
+    void awaitNoSuspender() {
+        int spins = 0;
+        while ((pins.get() & ~FREE_REQUESTED) != 0) {
+            if (++spins < 100) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
     /** Ends a {@link #pin()}; the last one out frees an aiocb whose free was asked for meanwhile. */
     void unpin() {
         if (pins.decrementAndGet() == FREE_REQUESTED) {
@@ -237,18 +329,21 @@ final class PosixOperation extends Operation {
      * (it completed, or is no longer in progress). Asks libc only while it may still run.
      */
     boolean mayHaveCompleted() {
-        return !inProgress() || storedResult() != PENDING || PosixAio.aioError(aiocb) != Errno.EINPROGRESS.code();
+        return queuedHere || !inProgress() || storedResult() != PENDING || PosixAio.aioError(aiocb) != Errno.EINPROGRESS.code();
     }
 
     /**
-     * {@code aio_cancel(fd, aiocb)} only where glibc cannot strand the descriptor's queue by it
-     * (nothing can be queued behind the operation: see {@link DescriptorQueues}); otherwise
-     * {@code AIO_NOTCANCELED}, and the operation runs to its end.
+     * {@code aio_cancel(fd, aiocb)} as {@link DescriptorQueues#cancel} decides: an operation
+     * waiting in the engine's queue is canceled by the engine, one of glibc's by glibc unless it
+     * heads the descriptor's requests there with another behind it ({@code AIO_NOTCANCELED}).
      */
     @Override
     protected int cancelNative() {
         synchronized (posixEngine.submitLock) {
-            return posixEngine.queues.nothingBehind(this) ? PosixAio.aioCancel(fd, aiocb) : PosixAio.AIO_NOTCANCELED;
+            if (storedResult() != PENDING) {
+                return PosixAio.AIO_ALLDONE;
+            }
+            return posixEngine.queues.cancel(this);
         }
     }
 
@@ -264,7 +359,6 @@ final class PosixOperation extends Operation {
                 unpin();
             }
         }
-        finished();
     }
 
     @Override
@@ -283,7 +377,9 @@ final class PosixOperation extends Operation {
 
     @Override
     protected void freeNative() {
-        finished();
+        synchronized (posixEngine.submitLock) {
+            posixEngine.queues.forget(this);
+        }
         if (watchCycle != 0) {
             posixEngine.watcher.release(this); // glibc's aio_suspend of the watcher may still read the aiocb
         }

@@ -11,6 +11,9 @@ import dev.jaio.reliability.MisuseStep.FeedPipe;
 import dev.jaio.reliability.MisuseStep.Interrupted;
 import dev.jaio.reliability.MisuseStep.Kind;
 import dev.jaio.reliability.MisuseStep.Lio;
+import dev.jaio.reliability.MisuseStep.Suspend;
+import dev.jaio.reliability.MisuseStep.SetOffset;
+import dev.jaio.reliability.MisuseStep.SetBuffer;
 import dev.jaio.reliability.MisuseStep.OnOtherThread;
 import dev.jaio.reliability.MisuseStep.Submit;
 import java.util.List;
@@ -201,6 +204,29 @@ class MisuseRegressions {
                     new Create(0, Kind.READ, 0, 0, List.of(0), 0, MisuseWorld.NOTIFY_REAP_RESUBMIT, false),
                     new Submit(0),
                     new OnOtherThread(new Close(0)));
+        }
+    }
+
+    /**
+     * Found failing on io_uring and posix (seed 774090344575520351, after the merge of issue 9's
+     * posix queue): the judge's, not the library's. A read of the pipe whose arena closed before
+     * the pipe was fed is marked "must not deliver"; the mark was cleared only after the next
+     * {@code submit()} returned, so a second read, into a live buffer, whose callback ran first
+     * was judged by the first one's mark. Kept (thirty times over, the race is narrow): each
+     * submission is judged by its own buffers.
+     */
+    @Example
+    void aResubmittedPipeReadIsNotJudgedByTheClosedArenaOfTheOneBefore() throws Exception {
+        for (int round = 0; round < 30; round++) {
+            run(
+                    new Create(0, Kind.READ, 0, 0, List.of(), 0, 0, true),
+                    new Create(1, Kind.READ, 0, 0, List.of(), 0, 0, true),
+                    new Create(3, Kind.READ, 0, 0, List.of(), 0, 0, true),
+                    new Create(2, Kind.READ, 14, 0, List.of(9), 0, 5, false),
+                    new Submit(2), new CloseArena(0), new FeedPipe(),
+                    new Submit(1), new Submit(0), new Submit(2), new Submit(0), new SetBuffer(2, 1),
+                    new AwaitAndReturn(1), new Suspend(List.of(3, 1, 2), 2), new SetOffset(1, 0),
+                    new Submit(2));
         }
     }
 }

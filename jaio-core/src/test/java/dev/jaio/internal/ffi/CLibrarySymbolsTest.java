@@ -64,17 +64,31 @@ class CLibrarySymbolsTest {
         Set<String> needed = needed(target);
         assertTrue(needed.containsAll(Set.of("syscall", "pread", "pwrite", "mmap", "eventfd", "fsync")),
                 "the scan of " + MAIN_SOURCES.toAbsolutePath() + " found only " + needed);
-        StringBuilder src = new StringBuilder("#include <stdio.h>\n");
+        StringBuilder src = new StringBuilder("#include <stddef.h>\n#include <stdio.h>\n");
         // Declared as data, not functions: no prototype to disagree with the headers', and taking
         // an address is all the linker needs to resolve the name.
         for (String s : needed) {
             src.append("extern char ").append(s).append("[];\n");
         }
-        src.append("int main(void) {\n");
+        // Kept in a volatile table: "symbol != 0" alone is folded to 1 by the compiler (an
+        // array's address is never null) and would reference nothing.
+        src.append("void *volatile addresses[] = {\n");
         for (String s : needed) {
-            src.append("    printf(\"symbol.").append(s).append(" %d\\n\", ").append(s).append(" != 0);\n");
+            src.append("    ").append(s).append(",\n");
         }
-        src.append("    return 0;\n}\n");
+        src.append("};\nconst char *names[] = {\n");
+        for (String s : needed) {
+            src.append("    \"").append(s).append("\",\n");
+        }
+        src.append("""
+                };
+                int main(void) {
+                    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                        printf("symbol.%s %d\\n", names[i], addresses[i] != 0);
+                    }
+                    return 0;
+                }
+                """);
         Map<String, Long> linked = CProbe.run(target, src.toString());
         assertEquals(needed.size(), linked.size(), "one line per symbol from " + target);
         linked.forEach((key, present) -> assertEquals(1L, present, key + " on " + target));

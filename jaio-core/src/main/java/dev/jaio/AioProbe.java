@@ -72,7 +72,10 @@ public final class AioProbe {
         return ProbeFacts.directIoAlignment(path);
     }
 
-    /** The C library and its version, such as {@code "glibc 2.36"}. */
+    /**
+     * The C library and its version, such as {@code "glibc 2.36"}; on musl, which has no call
+     * that reports its version, {@code "musl (version not reported: ...)"}.
+     */
     public static String libc() {
         return ProbeFacts.libc();
     }

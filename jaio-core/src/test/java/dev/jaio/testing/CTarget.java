@@ -117,6 +117,11 @@ public enum CTarget {
      * emulator, named with the Debian package that provides it.
      */
     public Optional<String> missingTools() {
+        return missingTools(System.getenv("PATH"));
+    }
+
+    /** {@link #missingTools()} with {@code path} as the {@code PATH}. */
+    Optional<String> missingTools(String path) {
         if (isHost()) {
             return Optional.empty(); // CProbe fails with the install hint if gcc is missing
         }
@@ -129,15 +134,15 @@ public enum CTarget {
             if (host().get() != architecture) {
                 return Optional.of(this + " needs a musl cross compiler, which Debian does not package");
             }
-            if (!onPath("musl-gcc")) {
+            if (!onPath(path, "musl-gcc")) {
                 missing.add("musl-gcc (apt-get install musl-tools)");
             }
         } else {
-            if (!onPath(crossCompiler())) {
+            if (!onPath(path, crossCompiler())) {
                 missing.add(crossCompiler() + " (apt-get install gcc-" + architecture.gnuName()
                         + "-linux-gnu libc6-dev-" + architecture.debianName() + "-cross)");
             }
-            if (!onPath(emulator())) {
+            if (!onPath(path, emulator())) {
                 missing.add(emulator() + " (apt-get install qemu-user-static)");
             }
         }
@@ -160,8 +165,7 @@ public enum CTarget {
         return library.toString().toLowerCase(Locale.ROOT) + " " + architecture.gnuName();
     }
 
-    private static boolean onPath(String program) {
-        String path = System.getenv("PATH");
+    private static boolean onPath(String path, String program) {
         if (path == null) {
             return false;
         }

@@ -92,6 +92,30 @@ class ProbeFactsTest {
         assertEquals(Optional.empty(), AioProbe.ioUringRefusal());
     }
 
+    /** jaio's raw statx system call answers what glibc's statx() answers for the same file. */
+    @Test
+    void directIoAlignmentIsWhatCsStatxSays(@TempDir Path dir) throws Exception {
+        Path file = Files.createTempFile(dir, "f", ".bin");
+        Map<String, Long> c = CProbe.run(CProbe.header("sys/stat.h", "fcntl.h", "string.h") + """
+                int main(void) {
+                    struct statx stx;
+                    memset(&stx, 0, sizeof stx);
+                    if (statx(AT_FDCWD, %s, 0, STATX_DIOALIGN, &stx) != 0) {
+                        perror("statx");
+                        return 1;
+                    }
+                    printf("told %%d\\n", (stx.stx_mask & STATX_DIOALIGN) != 0);
+                    printf("memory %%u\\n", stx.stx_dio_mem_align);
+                    printf("offset %%u\\n", stx.stx_dio_offset_align);
+                    return 0;
+                }
+                """.formatted(CProbe.cString(file.toString())));
+        Optional<AioProbe.DirectIoAlignment> expected = c.get("told") == 1
+                ? Optional.of(new AioProbe.DirectIoAlignment(c.get("memory"), c.get("offset")))
+                : Optional.empty();
+        assertEquals(expected, AioProbe.directIoAlignment(file));
+    }
+
     @Test
     void directIoAlignmentOfARealFileSystem(@TempDir Path dir) throws Exception {
         Optional<AioProbe.DirectIoAlignment> a = AioProbe.directIoAlignment(dir);

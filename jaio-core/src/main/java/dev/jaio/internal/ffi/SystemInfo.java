@@ -32,13 +32,14 @@ public final class SystemInfo {
     public static final long STX_DIO_MEM_ALIGN = 152;
     /** {@code offsetof(struct statx, stx_dio_offset_align)}: {@code __u32}. */
     public static final long STX_DIO_OFFSET_ALIGN = 156;
-    /** glibc's {@code _SC_AIO_PRIO_DELTA_MAX}. */
+    /** {@code _SC_AIO_PRIO_DELTA_MAX}, glibc's and musl's number alike. */
     public static final int SC_AIO_PRIO_DELTA_MAX = 25;
 
     /** {@code __NR_statx} of this platform's {@link Architecture}. */
     public static final long NR_STATX = Platform.current().architecture().nrStatx;
 
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+    private static final int ENOSYS = dev.jaio.Errno.ENOSYS.code();
 
     private static final class Statx {
         /**
@@ -63,8 +64,8 @@ public final class SystemInfo {
 
     /**
      * {@code statx(AT_FDCWD, path, 0, STATX_DIOALIGN)}: {@code {memAlign, offsetAlign}} as
-     * unsigned values, {@code null} when the kernel did not fill them in, or throws nothing and
-     * returns {@code {-errno}} when statx failed.
+     * unsigned values, {@code null} when the kernel did not fill them in (or has no statx), or
+     * throws nothing and returns {@code {-errno}} when statx failed.
      */
     public static long[] directIoAlignment(String path) {
         CallState state = CallState.current();
@@ -73,7 +74,10 @@ public final class SystemInfo {
             long r = (long) Statx.HANDLE.invokeExact(state.capture, NR_STATX, (long) AT_FDCWD, arena.allocateFrom(path),
                     0L, Integer.toUnsignedLong(STATX_DIOALIGN), buf);
             if (r != 0) {
-                return new long[] {-state.errno()};
+                int errno = state.errno();
+                // Before Linux 4.11 there is no statx: glibc's wrapper fell back to fstatat, which
+                // cannot tell the alignment either, so that is "not told", not a failure.
+                return errno == ENOSYS ? null : new long[] {-errno};
             }
             if ((buf.get(JAVA_INT, STX_MASK) & STATX_DIOALIGN) == 0) {
                 return null;

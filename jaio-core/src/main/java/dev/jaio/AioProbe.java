@@ -97,7 +97,8 @@ public final class AioProbe {
     /**
      * The C library and its version.
      *
-     * @return such as {@code "glibc 2.36"}
+     * @return such as {@code "glibc 2.36"}; on musl, which has no call that reports its version,
+     *         {@code "musl (version not reported: ...)"}
      */
     public static String libc() {
         return ProbeFacts.libc();

@@ -26,13 +26,14 @@ import java.util.Arrays;
  * <p>The constants are those of Linux, with the numbers Linux uses on x86_64 and aarch64 (the
  * generic numbering, shared by most architectures; MIPS, SPARC, Alpha and PA-RISC differ), in
  * numerical order, named as in {@code <errno.h>}, and described with glibc's {@code strerror}
- * texts. jaio's engines run only on Linux and refuse other platforms, so an {@code Errno} always
+ * texts, on musl too (whose own texts differ, such as "I/O error" for {@link #EIO}). jaio's
+ * engines run only on Linux and refuse other platforms, so an {@code Errno} always
  * means what Linux means by it. Names that Linux defines as aliases of another number are not
  * separate constants: {@code EWOULDBLOCK} is {@link #EAGAIN}, {@code EDEADLOCK} is
  * {@link #EDEADLK} and {@code ENOTSUP} is {@link #EOPNOTSUPP}. A code this enum does not know
  * (the unused numbers 41 and 58, or one that a newer kernel invents) maps to {@link #UNKNOWN}.
  * The numbers from {@code 1} to {@code 133} have been stable Linux ABI for years; a test holds
- * this list against the C headers of the machine that builds jaio.
+ * this list against the C headers of glibc on x86_64 and aarch64 and of musl on x86_64.
  *
  * <p>{@code toString()} is the constant's name ({@code "ENOENT"}), as for any enum, so messages
  * show the name a C programmer would search for; {@link #description()} gives the text.

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jaio.testing.CProbe;
+import dev.jaio.testing.CTarget;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
@@ -15,13 +16,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Holds {@link Signal} against this machine's {@code <signal.h>} and against the names the
- * running JVM's {@code sun.misc.Signal} accepts.
+ * Holds {@link Signal} against {@code <signal.h>} of each {@link CTarget} (glibc x86_64, glibc
+ * aarch64 under qemu-user, musl x86_64) and against the names the running JVM's
+ * {@code sun.misc.Signal} accepts.
  *
  * <p>As for errno, {@code gcc -E -dM} lists the {@code SIG*} macros and a probe prints their
  * values. Macros whose value lies outside {@code 1..31} are not standard signals and are left
@@ -36,14 +40,24 @@ class SignalMatchesCTest {
     private static final Pattern DECIMAL = Pattern.compile("[0-9]+");
     private static final int LAST_STANDARD_SIGNAL = 31;
 
-    /** Every C name of each standard signal number, primaries and aliases together. */
-    private static final Map<Integer, Set<String>> namesByNumber = new TreeMap<>();
-    /** Each C name's value. */
-    private static final Map<String, Integer> numberByName = new TreeMap<>();
+    /**
+     * What one C library's {@code <signal.h>} says: every C name of each standard signal number
+     * (primaries and aliases together), and each name's number.
+     */
+    private record CSignals(Map<Integer, Set<String>> namesByNumber, Map<String, Integer> numberByName) {
+    }
 
-    @BeforeAll
-    static void probeC() {
-        Map<String, String> macros = CProbe.macros("signal.h");
+    private static final Map<CTarget, CSignals> C = new ConcurrentHashMap<>();
+
+    /** One probe per target, compiled once for the class. */
+    private static CSignals c(CTarget target) {
+        return C.computeIfAbsent(target, SignalMatchesCTest::probeC);
+    }
+
+    private static CSignals probeC(CTarget target) {
+        Map<Integer, Set<String>> namesByNumber = new TreeMap<>();
+        Map<String, Integer> numberByName = new TreeMap<>();
+        Map<String, String> macros = CProbe.macros(target, "signal.h");
         Set<String> candidates = new TreeSet<>();
         for (Map.Entry<String, String> m : macros.entrySet()) {
             if (SIGNAL_NAME.matcher(m.getKey()).matches() && DECIMAL.matcher(m.getValue()).matches()) {
@@ -64,7 +78,7 @@ class SignalMatchesCTest {
             c.append("    CONST(").append(name).append(");\n");
         }
         c.append("    return 0;\n}\n");
-        for (Map.Entry<String, Long> e : CProbe.run(c.toString()).entrySet()) {
+        for (Map.Entry<String, Long> e : CProbe.run(target, c.toString()).entrySet()) {
             String name = e.getKey().substring("const.".length());
             int number = Math.toIntExact(e.getValue());
             if (number >= 1 && number <= LAST_STANDARD_SIGNAL) {
@@ -72,10 +86,13 @@ class SignalMatchesCTest {
                 namesByNumber.computeIfAbsent(number, n -> new TreeSet<>()).add(name);
             }
         }
+        return new CSignals(namesByNumber, numberByName);
     }
 
-    @Test
-    void everyStandardSignalNumberOfCIsAConstantNamedAsInC() {
+    @ParameterizedTest
+    @EnumSource(CTarget.class)
+    void everyStandardSignalNumberOfCIsAConstantNamedAsInC(CTarget target) {
+        Map<Integer, Set<String>> namesByNumber = c(target).namesByNumber();
         List<String> differences = new ArrayList<>();
         for (int n = 1; n <= LAST_STANDARD_SIGNAL; n++) {
             Set<String> cNames = namesByNumber.get(n);
@@ -88,23 +105,25 @@ class SignalMatchesCTest {
                 differences.add(n + ": Signal says " + s + ", C says " + cNames);
             }
         }
-        assertTrue(differences.isEmpty(), "Signal differs from <signal.h>:\n  "
+        assertTrue(differences.isEmpty(), "Signal differs from <signal.h> of " + target + ":\n  "
                 + String.join("\n  ", differences) + "\nC: " + namesByNumber);
     }
 
-    @Test
-    void everyConstantHasItsCNumber() {
+    @ParameterizedTest
+    @EnumSource(CTarget.class)
+    void everyConstantHasItsCNumber(CTarget target) {
+        CSignals c = c(target);
         List<String> differences = new ArrayList<>();
         for (Signal s : Signal.values()) {
-            Integer c = numberByName.get(s.name());
-            if (c == null) {
+            Integer number = c.numberByName().get(s.name());
+            if (number == null) {
                 differences.add(s + " (" + s.number() + ") is not a signal of <signal.h>");
-            } else if (c != s.number()) {
-                differences.add(s + ": Signal says " + s.number() + ", C says " + c);
+            } else if (number != s.number()) {
+                differences.add(s + ": Signal says " + s.number() + ", C says " + number);
             }
         }
-        assertTrue(differences.isEmpty(), "Signal differs from <signal.h>:\n  "
-                + String.join("\n  ", differences) + "\nC: " + namesByNumber);
+        assertTrue(differences.isEmpty(), "Signal differs from <signal.h> of " + target + ":\n  "
+                + String.join("\n  ", differences) + "\nC: " + c.namesByNumber());
         assertEquals(LAST_STANDARD_SIGNAL, Signal.values().length, "one constant per number");
     }
 

@@ -3,6 +3,7 @@ package dev.jaio.internal;
 import dev.jaio.AioEngine;
 import dev.jaio.AioEngineOptions;
 import dev.jaio.internal.ffi.NativeAccess;
+import dev.jaio.internal.ffi.Platform;
 import dev.jaio.internal.posix.PosixEngine;
 import dev.jaio.internal.threads.ThreadsEngine;
 import dev.jaio.internal.uring.UringEngine;
@@ -43,13 +44,32 @@ public final class Engines {
 
     /** Opens engine {@code name} for the caller to own. */
     public static AioEngine open(String name, AioEngineOptions options) {
+        return open(name, options, Platform.current());
+    }
+
+    /**
+     * Opens engine {@code name} as it would open on {@code platform}: refused with
+     * {@link Platform#engineRefusal} there, else created here. Tests use it to check what jaio
+     * does on a platform that cannot run them (musl).
+     */
+    static AioEngine open(String name, AioEngineOptions options, Platform platform) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(options, "options");
         NativeAccess.ensureEnabled();
-        return create(name, options, false);
+        return create(name, options, false, platform);
     }
 
     private static AbstractEngine create(String name, AioEngineOptions options, boolean processWide) {
+        return create(name, options, processWide, Platform.current());
+    }
+
+    private static AbstractEngine create(String name, AioEngineOptions options, boolean processWide,
+            Platform platform) {
+        if (NAMES.contains(name)) {
+            platform.engineRefusal(name).ifPresent(why -> {
+                throw new UnsupportedOperationException(why);
+            });
+        }
         return switch (name) {
             case "posix" -> new PosixEngine(processWide);
             case "threads" -> new ThreadsEngine(options, processWide);

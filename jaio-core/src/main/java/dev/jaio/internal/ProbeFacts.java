@@ -4,6 +4,7 @@ import dev.jaio.AioEngine;
 import dev.jaio.AioEngineOptions;
 import dev.jaio.AioProbe;
 import dev.jaio.internal.ffi.NativeAccess;
+import dev.jaio.internal.ffi.Platform;
 import dev.jaio.internal.ffi.SystemInfo;
 import dev.jaio.internal.uring.Probe;
 import java.io.IOException;
@@ -110,7 +111,11 @@ public final class ProbeFacts {
 
     public static String libc() {
         NativeAccess.ensureEnabled();
-        return "glibc " + SystemInfo.glibcVersion();
+        return switch (Platform.current().library()) {
+            case GLIBC -> "glibc " + SystemInfo.glibcVersion();
+            // musl deliberately offers no version call (its FAQ: test for features, not versions).
+            case MUSL -> "musl (version not reported: musl has no call that tells it)";
+        };
     }
 
     public static long aioPrioDeltaMax() {

@@ -3,19 +3,24 @@ package dev.jaio.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.jaio.testing.CProbe;
+import dev.jaio.testing.CTarget;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The constants and the {@code struct loop_config} offsets of {@link LinuxCalls}, held against
- * the C headers of this machine: a wrong offset would configure a loop device over the wrong
- * descriptor, a wrong ioctl number would ask a driver for something else.
+ * the C headers of glibc on x86_64 and on aarch64 (built with the cross compiler, run under
+ * qemu-user): a wrong offset would configure a loop device over the wrong descriptor, a wrong
+ * ioctl number would ask a driver for something else. The reliability suite runs on glibc only
+ * ({@code mallinfo2} is glibc's), so musl is not a target here.
  */
 class LinuxCallsMatchCTest {
 
-    @Test
-    void constantsAndLayoutsAgreeWithTheHeaders() {
-        Map<String, Long> c = CProbe.run(CProbe.header("fcntl.h", "sys/mman.h", "sys/mount.h", "linux/loop.h",
+    @ParameterizedTest
+    @EnumSource(value = CTarget.class, names = {"GLIBC_X86_64", "GLIBC_AARCH64"})
+    void constantsAndLayoutsAgreeWithTheHeaders(CTarget target) {
+        Map<String, Long> c = CProbe.run(target, CProbe.header("fcntl.h", "sys/mman.h", "sys/mount.h", "linux/loop.h",
                 "malloc.h") + """
                 int main(void) {
                     CONST(O_RDONLY); CONST(O_RDWR); CONST(O_CLOEXEC); CONST(F_DUPFD_CLOEXEC);

@@ -25,8 +25,11 @@ import java.util.stream.Stream;
  * {@code <linux/io_uring.h>} and friends instead of against numbers copied by hand.
  *
  * <p>A probe is a small C program that prints one {@code key value} line per fact. CProbe writes
- * it to a fresh temporary directory, compiles it with {@code gcc -O0 -o probe probe.c}, runs it,
- * and hands back the lines. {@link #header(String...)} starts such a program: it includes the
+ * it to a fresh temporary directory, compiles it with {@code gcc -O0 -o probe probe.c} (or, for
+ * another {@link CTarget}, with that target's cross compiler or {@code musl-gcc}), runs it
+ * (under qemu-user for another architecture), and hands back the lines. Binaries are cached in
+ * {@code target/cprobe/}, keyed by the preprocessed source, so each probe compiles once per
+ * set of headers. {@link #header(String...)} starts such a program: it includes the
  * given headers and defines printing macros, so a layout test reads like the C struct it checks:
  *
  * {@snippet :
@@ -51,9 +54,10 @@ import java.util.stream.Stream;
  * {@code sizeof.struct aiocb}. {@link #run} therefore splits each line at its <em>last</em>
  * space: keys may contain spaces, values may not.
  *
- * <p>Missing tools are failures, never skips: a layout test that silently does nothing would let
- * a wrong offset ship. Without gcc every probe fails with a message that says to install it
- * ({@code apt-get install gcc} on Debian and Ubuntu).
+ * <p>Missing tools for the machine's own target are failures, never skips: a layout test that
+ * silently does nothing would let a wrong offset ship. Without gcc every probe fails with a
+ * message that says to install it ({@code apt-get install gcc} on Debian and Ubuntu). The other
+ * targets skip with the packages to install ({@link CTarget#assumeTools()}).
  *
  * <p>Thread safety: every call works in its own temporary directory, so tests running in
  * parallel may probe at the same time.
@@ -113,8 +117,9 @@ public final class CProbe {
     }
 
     /**
-     * Compiles and runs {@code cSource}, then parses each output line as {@code key value},
-     * with a decimal {@code long} value after the line's last space.
+     * Compiles and runs {@code cSource} for the machine's own target ({@link CTarget#ofHost()}),
+     * then parses each output line as {@code key value}, with a decimal {@code long} value after
+     * the line's last space.
      *
      * @param cSource a complete C program, usually {@link #header} plus {@code main}
      * @return the values by key, in the order the program printed them
@@ -123,8 +128,21 @@ public final class CProbe {
      *         or a key repeats; the message carries the source and the tool's output
      */
     public static Map<String, Long> run(String cSource) {
+        return run(CTarget.ofHost(), cSource);
+    }
+
+    /**
+     * Like {@link #run(String)}, for {@code target}: built with its compiler, run under its
+     * emulator. A target whose tools are missing skips the calling test with the reason
+     * ({@link CTarget#assumeTools()}).
+     *
+     * @param target  the C library and architecture to build for
+     * @param cSource a complete C program
+     * @return the values by key, in the order the program printed them
+     */
+    public static Map<String, Long> run(CTarget target, String cSource) {
         Map<String, Long> values = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : runText(cSource, true).entrySet()) {
+        for (Map.Entry<String, String> e : runText(target, cSource, true).entrySet()) {
             try {
                 values.put(e.getKey(), Long.parseLong(e.getValue()));
             } catch (NumberFormatException notANumber) {
@@ -145,7 +163,18 @@ public final class CProbe {
      * @return the values by key, in the order printed
      */
     public static Map<String, String> runText(String cSource) {
-        return runText(cSource, false);
+        return runText(CTarget.ofHost(), cSource);
+    }
+
+    /**
+     * {@link #runText(String)} for {@code target}.
+     *
+     * @param target  the C library and architecture to build for
+     * @param cSource a complete C program
+     * @return the values by key, in the order printed
+     */
+    public static Map<String, String> runText(CTarget target, String cSource) {
+        return runText(target, cSource, false);
     }
 
     /**
@@ -156,19 +185,29 @@ public final class CProbe {
      * @return the program's output lines (standard error is only reported on failure)
      */
     public static List<String> runLines(String cSource) {
+        return runLines(CTarget.ofHost(), cSource);
+    }
+
+    /**
+     * {@link #runLines(String)} for {@code target}. The binary is cached in {@code target/cprobe/}
+     * under a hash of the compiler command and the <em>preprocessed</em> source, so a second run
+     * of the same probe against the same headers only runs it, while a changed header compiles
+     * afresh.
+     *
+     * @param target  the C library and architecture to build for
+     * @param cSource a complete C program
+     * @return the program's output lines
+     */
+    public static List<String> runLines(CTarget target, String cSource) {
+        target.assumeTools();
         Path dir = createTempDir();
         try {
-            Path source = dir.resolve("probe.c");
-            Files.writeString(source, cSource, StandardCharsets.UTF_8);
-            Result compile = exec(dir, COMPILE_TIMEOUT_SECONDS, "gcc", "-O0", "-o", "probe", "probe.c");
-            if (compile.exitCode != 0) {
-                fail("C probe does not compile (gcc exit " + compile.exitCode + ")"
-                        + missingHeaderHint(compile.stderr) + ":\n"
-                        + compile.output() + "\n--- probe.c ---\n" + numbered(cSource));
-            }
-            Result probe = exec(dir, RUN_TIMEOUT_SECONDS, dir.resolve("probe").toString());
+            Path binary = compiled(target, cSource, dir);
+            List<String> command = new ArrayList<>(target.runner());
+            command.add(binary.toString());
+            Result probe = exec(dir, RUN_TIMEOUT_SECONDS, command.toArray(String[]::new));
             if (probe.exitCode != 0) {
-                fail("C probe exited with " + probe.exitCode + ":\n" + probe.output()
+                fail("C probe for " + target + " exited with " + probe.exitCode + ":\n" + probe.output()
                         + "\n--- probe.c ---\n" + numbered(cSource));
             }
             return probe.stdout.lines().toList();
@@ -176,6 +215,72 @@ public final class CProbe {
             throw new UncheckedIOException("C probe: cannot use temporary directory " + dir, e);
         } finally {
             deleteRecursively(dir);
+        }
+    }
+
+    /**
+     * The probe binary for {@code cSource}: from the cache when one was built from the same
+     * preprocessed text with the same command, else compiled in {@code work} and moved into the
+     * cache (or used from {@code work} when there is no {@code target/} directory to cache in).
+     */
+    private static Path compiled(CTarget target, String cSource, Path work) throws IOException {
+        Path source = work.resolve("probe.c");
+        Files.writeString(source, cSource, StandardCharsets.UTF_8);
+        List<String> compiler = target.compiler();
+        List<String> preprocess = new ArrayList<>(compiler);
+        preprocess.addAll(List.of("-E", "probe.c"));
+        Result pre = exec(work, COMPILE_TIMEOUT_SECONDS, preprocess.toArray(String[]::new));
+        if (pre.exitCode != 0) {
+            fail("C probe does not compile for " + target + " (" + compiler.getFirst() + " -E exit " + pre.exitCode
+                    + ")" + missingHeaderHint(target, pre.stderr) + ":\n" + pre.output()
+                    + "\n--- probe.c ---\n" + numbered(cSource));
+        }
+        Path cacheRoot = cacheRoot();
+        Path cached = cacheRoot == null ? null
+                : cacheRoot.resolve(target.name().toLowerCase(java.util.Locale.ROOT) + "-"
+                        + sha256(String.join(" ", compiler) + "\n" + pre.stdout));
+        if (cached != null && Files.isExecutable(cached.resolve("probe"))) {
+            return cached.resolve("probe");
+        }
+        List<String> compile = new ArrayList<>(compiler);
+        compile.addAll(List.of("-o", "probe", "probe.c"));
+        Result built = exec(work, COMPILE_TIMEOUT_SECONDS, compile.toArray(String[]::new));
+        if (built.exitCode != 0) {
+            fail("C probe does not compile for " + target + " (" + compiler.getFirst() + " exit " + built.exitCode
+                    + ")" + missingHeaderHint(target, built.stderr) + ":\n" + built.output()
+                    + "\n--- probe.c ---\n" + numbered(cSource));
+        }
+        if (cached == null) {
+            return work.resolve("probe");
+        }
+        // Built aside, then renamed into place: a parallel test sees a whole binary or none.
+        Path staging = Files.createTempDirectory(cacheRoot, "building-");
+        Files.move(work.resolve("probe"), staging.resolve("probe"));
+        Files.copy(source, staging.resolve("probe.c"));
+        try {
+            Files.move(staging, cached, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException raced) {
+            // Another test cached the same probe first; theirs is as good as ours.
+            deleteRecursively(staging);
+        }
+        return cached.resolve("probe");
+    }
+
+    /** {@code target/cprobe} of the module under test (Maven runs tests there), or null if absent. */
+    private static Path cacheRoot() throws IOException {
+        Path build = Path.of("target").toAbsolutePath();
+        if (!Files.isDirectory(build)) {
+            return null;
+        }
+        return Files.createDirectories(build.resolve("cprobe"));
+    }
+
+    private static String sha256(String text) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
 
@@ -190,13 +295,28 @@ public final class CProbe {
      * @return replacement text by macro name, sorted by name
      */
     public static Map<String, String> macros(String... includes) {
+        return macros(CTarget.ofHost(), includes);
+    }
+
+    /**
+     * {@link #macros(String...)} as {@code target}'s compiler sees the headers.
+     *
+     * @param target   the C library and architecture whose headers to read
+     * @param includes header names as for {@link #header}
+     * @return replacement text by macro name, sorted by name
+     */
+    public static Map<String, String> macros(CTarget target, String... includes) {
+        target.assumeTools();
         Path dir = createTempDir();
         try {
             String cSource = includeLines(includes);
             Files.writeString(dir.resolve("probe.c"), cSource, StandardCharsets.UTF_8);
-            Result pre = exec(dir, COMPILE_TIMEOUT_SECONDS, "gcc", "-E", "-dM", "probe.c");
+            List<String> command = new ArrayList<>(target.compiler());
+            command.addAll(List.of("-E", "-dM", "probe.c"));
+            Result pre = exec(dir, COMPILE_TIMEOUT_SECONDS, command.toArray(String[]::new));
             if (pre.exitCode != 0) {
-                fail("gcc -E -dM failed (exit " + pre.exitCode + "):\n" + pre.output()
+                fail(command.getFirst() + " -E -dM failed for " + target + " (exit " + pre.exitCode + ")"
+                        + missingHeaderHint(target, pre.stderr) + ":\n" + pre.output()
                         + "\n--- probe.c ---\n" + numbered(cSource));
             }
             // "#define NAME text": a '(' right after the name would make it function-like.
@@ -240,8 +360,8 @@ public final class CProbe {
         return b.append('"').toString();
     }
 
-    private static Map<String, String> runText(String cSource, boolean splitAtLastSpace) {
-        List<String> lines = runLines(cSource);
+    private static Map<String, String> runText(CTarget target, String cSource, boolean splitAtLastSpace) {
+        List<String> lines = runLines(target, cSource);
         Map<String, String> values = new LinkedHashMap<>();
         for (String line : lines) {
             if (line.isBlank()) {
@@ -298,7 +418,7 @@ public final class CProbe {
         try {
             process = pb.start();
         } catch (IOException e) {
-            if ("gcc".equals(command[0])) {
+            if (command[0].endsWith("gcc")) {
                 fail("gcc was not found on the PATH (" + e.getMessage() + "). jaio's layout and "
                         + "constant tests compile small C programs against this platform's headers "
                         + "and refuse to pass without them. Install a C compiler: "
@@ -348,11 +468,19 @@ public final class CProbe {
      * gcc without the C library's development headers fails with "fatal error: stdio.h: No such
      * file or directory"; say which packages provide them rather than leave a riddle.
      */
-    private static String missingHeaderHint(String gccErrors) {
-        return gccErrors.contains("fatal error:") && gccErrors.contains("No such file or directory")
+    private static String missingHeaderHint(CTarget target, String gccErrors) {
+        if (!gccErrors.contains("fatal error:") || !gccErrors.contains("No such file or directory")) {
+            return "";
+        }
+        if (target.library() == dev.jaio.internal.ffi.CLibrary.MUSL) {
+            return " because a header is missing; musl-gcc sees musl's headers only, not the kernel's (<linux/...>)";
+        }
+        return target.isHost()
                 ? " because a header is missing; on Debian or Ubuntu, libc6-dev provides the C library's"
                         + " headers and linux-libc-dev the kernel's (linux/io_uring.h)"
-                : "";
+                : " because a header is missing; on Debian, libc6-dev-" + target.architecture().debianName()
+                        + "-cross provides the C library's headers and linux-libc-dev-"
+                        + target.architecture().debianName() + "-cross the kernel's";
     }
 
     private static String numbered(String source) {

@@ -23,7 +23,7 @@ import java.util.Optional;
  * are found by name through {@link #offsetOf}. Offsets used on the hot path are {@code static
  * final long} constants computed from the layouts once, so the layouts are the single source of
  * truth, and {@code IoUringLayoutTest} holds both against {@code offsetof}/{@code sizeof} printed
- * by gcc from this machine's header.
+ * by C programs built against the x86_64 and the aarch64 header (the latter run under qemu-user).
  *
  * <p>The ABI is the same on every 64-bit Linux architecture (the structs contain only
  * fixed-width fields), and it only grows: new kernels add opcodes, flags and fields in reserved

@@ -23,9 +23,10 @@ public final class Libc {
 
     /**
      * {@code O_DIRECT}: one of the few flags whose value differs between Linux architectures
-     * (x86_64 {@code 040000}, aarch64 {@code 0200000}, where {@code 040000} is O_DIRECTORY).
+     * (x86_64 {@code 040000}, aarch64 {@code 0200000}, where {@code 040000} is O_DIRECTORY),
+     * so it is {@link Architecture#oDirect} of this platform.
      */
-    public static final int O_DIRECT = Platform.current() == Platform.LINUX_AARCH64_GLIBC ? 0200000 : 040000;
+    public static final int O_DIRECT = Platform.current().architecture().oDirect;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");

@@ -21,9 +21,10 @@ import java.lang.invoke.MethodHandle;
  *
  * <p>The io_uring calls got numbers 425, 426 and 427 in Linux 5.1, from the range that was
  * handed out to every architecture at once: x86_64 ({@code asm/unistd_64.h}) and the generic
- * table used by aarch64 and riscv64 ({@code asm-generic/unistd.h}) agree, which the layout test
- * checks against {@code <sys/syscall.h>}. (Only alpha and the MIPS ABIs add a base; jaio does not
- * run there, see {@link Platform}.)
+ * table used by aarch64 and riscv64 ({@code asm-generic/unistd.h}) agree; they live with the
+ * other architecture-dependent values in {@link Architecture}, whose test checks them against
+ * {@code <sys/syscall.h>} of each architecture. (Only alpha and the MIPS ABIs add a base; jaio
+ * does not run there, see {@link Platform}.)
  *
  * <p>{@code syscall} is variadic. Every argument after the number is passed as a full 64-bit
  * {@code long} (unsigned {@code int}s widened with {@link Integer#toUnsignedLong}), which is what
@@ -34,12 +35,12 @@ import java.lang.invoke.MethodHandle;
  * business, see {@code dev.jaio.internal.uring}.
  */
 public final class Syscall {
-    /** {@code __NR_io_uring_setup}. */
-    public static final long NR_IO_URING_SETUP = 425;
-    /** {@code __NR_io_uring_enter}. */
-    public static final long NR_IO_URING_ENTER = 426;
-    /** {@code __NR_io_uring_register}. */
-    public static final long NR_IO_URING_REGISTER = 427;
+    /** {@code __NR_io_uring_setup} of this platform's {@link Architecture}. */
+    public static final long NR_IO_URING_SETUP = Platform.current().architecture().nrIoUringSetup;
+    /** {@code __NR_io_uring_enter} of this platform's {@link Architecture}. */
+    public static final long NR_IO_URING_ENTER = Platform.current().architecture().nrIoUringEnter;
+    /** {@code __NR_io_uring_register} of this platform's {@link Architecture}. */
+    public static final long NR_IO_URING_REGISTER = Platform.current().architecture().nrIoUringRegister;
 
     private static final int EINTR = Errno.EINTR.code();
 

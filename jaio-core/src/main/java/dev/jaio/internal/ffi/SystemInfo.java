@@ -14,6 +14,10 @@ import java.lang.invoke.MethodHandle;
  * Facts about the C library and the file systems, for {@code AioProbe}: {@code statx} for the
  * O_DIRECT alignment ({@code STATX_DIOALIGN}), {@code sysconf}, {@code gnu_get_libc_version}.
  * Not on any I/O path. Callable from any thread.
+ *
+ * <p>{@code statx} is made as a raw system call (its number is {@link Architecture#nrStatx}):
+ * musl before 1.2.5 has no {@code statx} function. Each binding is created on its first use, so
+ * glibc's {@code gnu_get_libc_version}, which musl lacks, is only looked up on glibc.
  */
 public final class SystemInfo {
     /** {@code STATX_DIOALIGN} (Linux 6.1): ask for {@code stx_dio_mem_align}/{@code stx_dio_offset_align}. */
@@ -28,33 +32,52 @@ public final class SystemInfo {
     public static final long STX_DIO_MEM_ALIGN = 152;
     /** {@code offsetof(struct statx, stx_dio_offset_align)}: {@code __u32}. */
     public static final long STX_DIO_OFFSET_ALIGN = 156;
-    /** glibc's {@code _SC_AIO_PRIO_DELTA_MAX}. */
+    /** {@code _SC_AIO_PRIO_DELTA_MAX}, glibc's and musl's number alike. */
     public static final int SC_AIO_PRIO_DELTA_MAX = 25;
 
+    /** {@code __NR_statx} of this platform's {@link Architecture}. */
+    public static final long NR_STATX = Platform.current().architecture().nrStatx;
+
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-    /** {@code int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf)}. */
-    private static final MethodHandle STATX = Libc.downcall("statx",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), ERRNO);
-    private static final MethodHandle SYSCONF = Libc.downcall("sysconf",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT), ERRNO);
-    private static final MethodHandle LIBC_VERSION = Libc.downcall("gnu_get_libc_version",
-            FunctionDescriptor.of(ADDRESS));
+    private static final int ENOSYS = dev.jaio.Errno.ENOSYS.code();
+
+    private static final class Statx {
+        /**
+         * {@code long syscall(SYS_statx, int dirfd, const char *path, int flags, unsigned int mask,
+         * struct statx *buf)}: the variadic arguments are passed as whole 64-bit words, see
+         * {@link Syscall}.
+         */
+        static final MethodHandle HANDLE = Libc.downcall("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG,
+                JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS), ERRNO, Linker.Option.firstVariadicArg(1));
+    }
+
+    private static final class Sysconf {
+        static final MethodHandle HANDLE = Libc.downcall("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT), ERRNO);
+    }
+
+    private static final class GlibcVersion {
+        static final MethodHandle HANDLE = Libc.downcall("gnu_get_libc_version", FunctionDescriptor.of(ADDRESS));
+    }
 
     private SystemInfo() {
     }
 
     /**
      * {@code statx(AT_FDCWD, path, 0, STATX_DIOALIGN)}: {@code {memAlign, offsetAlign}} as
-     * unsigned values, {@code null} when the kernel did not fill them in, or throws nothing and
-     * returns {@code {-errno}} when statx failed.
+     * unsigned values, {@code null} when the kernel did not fill them in (or has no statx), or
+     * throws nothing and returns {@code {-errno}} when statx failed.
      */
     public static long[] directIoAlignment(String path) {
         CallState state = CallState.current();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(STATX_SIZE, 8);
-            int r = (int) STATX.invokeExact(state.capture, AT_FDCWD, arena.allocateFrom(path), 0, STATX_DIOALIGN, buf);
+            long r = (long) Statx.HANDLE.invokeExact(state.capture, NR_STATX, (long) AT_FDCWD, arena.allocateFrom(path),
+                    0L, Integer.toUnsignedLong(STATX_DIOALIGN), buf);
             if (r != 0) {
-                return new long[] {-state.errno()};
+                int errno = state.errno();
+                // Before Linux 4.11 there is no statx: glibc's wrapper fell back to fstatat, which
+                // cannot tell the alignment either, so that is "not told", not a failure.
+                return errno == ENOSYS ? null : new long[] {-errno};
             }
             if ((buf.get(JAVA_INT, STX_MASK) & STATX_DIOALIGN) == 0) {
                 return null;
@@ -70,17 +93,24 @@ public final class SystemInfo {
     public static long sysconf(int name) {
         CallState state = CallState.current();
         try {
-            return (long) SYSCONF.invokeExact(state.capture, name);
+            return (long) Sysconf.HANDLE.invokeExact(state.capture, name);
         } catch (Throwable t) {
             throw Downcalls.unexpected("sysconf", t);
         }
     }
 
-    /** {@code gnu_get_libc_version()}, such as {@code "2.36"}. */
+    /**
+     * {@code gnu_get_libc_version()}, such as {@code "2.36"}; only on glibc.
+     *
+     * @throws UnsupportedOperationException on another C library, which has no such function
+     */
     @SuppressWarnings("restricted")
     public static String glibcVersion() {
+        if (Platform.currentLibrary().orElse(null) != CLibrary.GLIBC) {
+            throw new UnsupportedOperationException("gnu_get_libc_version is glibc's; this is " + Platform.describe());
+        }
         try {
-            MemorySegment s = (MemorySegment) LIBC_VERSION.invokeExact();
+            MemorySegment s = (MemorySegment) GlibcVersion.HANDLE.invokeExact();
             return s.reinterpret(64).getString(0);
         } catch (Throwable t) {
             throw Downcalls.unexpected("gnu_get_libc_version", t);

@@ -14,6 +14,8 @@
  * (the caller decides what {@code -errno} means); layouts name the C fields, spell out padding and
  * are checked against C by the layout tests. Bindings are created on first use, after
  * {@link dev.jaio.internal.ffi.NativeAccess#ensureEnabled()} has checked that native access is
- * enabled and that the platform's ABI is one whose layouts jaio knows.
+ * enabled and that the platform's ABI is one whose layouts jaio knows
+ * ({@link dev.jaio.internal.ffi.Platform}). A value that differs between architectures lives in
+ * {@link dev.jaio.internal.ffi.Architecture} and nowhere else.
  */
 package dev.jaio.internal.ffi;

@@ -546,12 +546,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * @throws NonReadableChannelException if the channel was not opened for reading
      */
     public CompletableFuture<Long> read(MemorySegment dst, long position) {
-        Objects.requireNonNull(dst, "dst");
-        checkPosition(position);
-        if (!readable) {
-            throw new NonReadableChannelException();
-        }
-        ControlBlock.checkBuffer(dst, true);
+        checkSegment(dst, position, true);
         return transfer(ChannelOp.READ, ChannelOp.LONG_RESULT, null, dst, position, null, null);
     }
 
@@ -566,13 +561,68 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * @throws NonWritableChannelException if the channel was not opened for writing
      */
     public CompletableFuture<Long> write(MemorySegment src, long position) {
-        Objects.requireNonNull(src, "src");
-        checkPosition(position);
-        if (!writable) {
-            throw new NonWritableChannelException();
-        }
-        ControlBlock.checkBuffer(src, false);
+        checkSegment(src, position, false);
         return transfer(ChannelOp.WRITE, ChannelOp.LONG_RESULT, null, src, position, null, null);
+    }
+
+    /**
+     * {@link #read(ByteBuffer, long)} with a deadline: if the read is still in flight when
+     * {@code timeout} has passed, the engine is asked to cancel it ({@code aio_cancel}). The future
+     * fails with {@link InterruptedByTimeoutException} only once the engine reports the read
+     * canceled, so the buffer is the caller's again when it does; a read that the engine could not
+     * stop (one already running on the posix or threads engine) completes with its result.
+     *
+     * {@snippet :
+     * try {
+     *     int n = ch.read(buf, pos, Duration.ofMillis(50)).join();
+     * } catch (CompletionException e) {
+     *     if (e.getCause() instanceof InterruptedByTimeoutException) {
+     *         // the kernel no longer touches buf: retry, or give up
+     *     }
+     * }
+     * }
+     *
+     * @param dst the buffer; its position advances by the count
+     * @param position where to read, at least 0
+     * @param timeout how long the read may take
+     * @return the count, or -1 at the end of the file
+     * @throws IllegalArgumentException as {@link #read(ByteBuffer, long)}
+     * @throws NonReadableChannelException if the channel was not opened for reading
+     */
+    @SuppressWarnings("unchecked")
+    public CompletableFuture<Integer> read(ByteBuffer dst, long position, Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        checkRead(dst, position);
+        return (CompletableFuture<Integer>) (CompletableFuture<?>) transfer(ChannelOp.READ, ChannelOp.INT_RESULT, dst,
+                null, position, null, null, timeout);
+    }
+
+    /**
+     * {@link #write(ByteBuffer, long)} with a deadline; see {@link #read(ByteBuffer, long, Duration)}.
+     *
+     * @param src the bytes from the buffer's position to its limit; its position advances by the count
+     * @param position where to write, at least 0
+     * @param timeout how long the write may take
+     * @return the count
+     * @throws IllegalArgumentException as {@link #write(ByteBuffer, long)}
+     * @throws NonWritableChannelException if the channel was not opened for writing
+     */
+    @SuppressWarnings("unchecked")
+    public CompletableFuture<Integer> write(ByteBuffer src, long position, Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        checkWrite(src, position);
+        return (CompletableFuture<Integer>) (CompletableFuture<?>) transfer(ChannelOp.WRITE, ChannelOp.INT_RESULT, src,
+                null, position, null, null, timeout);
+    }
+
+    /**
+     * Starts a batch of operations on this channel (and other channels of its engine) that is
+     * submitted with one call into the engine; see {@link AioBatch}.
+     *
+     * @return a new, empty batch for this channel's engine
+     */
+    public AioBatch batch() {
+        return new AioBatch(engine);
     }
 
     /**
@@ -681,6 +731,18 @@ public final class AioFileChannel extends AsynchronousFileChannel {
 
     private CompletableFuture<Object> startRead(ByteBuffer dst, long position, Object attachment,
                                                 CompletionHandler<Object, Object> handler) {
+        checkRead(dst, position);
+        return transfer(ChannelOp.READ, ChannelOp.INT_RESULT, dst, null, position, attachment, handler);
+    }
+
+    private CompletableFuture<Object> startWrite(ByteBuffer src, long position, Object attachment,
+                                                 CompletionHandler<Object, Object> handler) {
+        checkWrite(src, position);
+        return transfer(ChannelOp.WRITE, ChannelOp.INT_RESULT, src, null, position, attachment, handler);
+    }
+
+    /** The JDK's checks of a read, in its order. */
+    void checkRead(ByteBuffer dst, long position) {
         Objects.requireNonNull(dst, "dst");
         checkPosition(position);
         if (!readable) {
@@ -689,29 +751,89 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         if (dst.isReadOnly()) {
             throw new IllegalArgumentException("Read-only buffer");
         }
-        return transfer(ChannelOp.READ, ChannelOp.INT_RESULT, dst, null, position, attachment, handler);
     }
 
-    private CompletableFuture<Object> startWrite(ByteBuffer src, long position, Object attachment,
-                                                 CompletionHandler<Object, Object> handler) {
+    /** The JDK's checks of a write, in its order. */
+    void checkWrite(ByteBuffer src, long position) {
         Objects.requireNonNull(src, "src");
         checkPosition(position);
         if (!writable) {
             throw new NonWritableChannelException();
         }
-        return transfer(ChannelOp.WRITE, ChannelOp.INT_RESULT, src, null, position, attachment, handler);
+    }
+
+    /** The checks of a segment read or write. */
+    void checkSegment(MemorySegment segment, long position, boolean read) {
+        Objects.requireNonNull(segment, read ? "dst" : "src");
+        checkPosition(position);
+        if (read && !readable) {
+            throw new NonReadableChannelException();
+        }
+        if (!read && !writable) {
+            throw new NonWritableChannelException();
+        }
+        ControlBlock.checkBuffer(segment, read);
+    }
+
+    boolean writable() {
+        return writable;
+    }
+
+    FileChannel meta() {
+        return meta;
     }
 
     /**
      * Starts one operation: a transfer of {@code byteBuffer} or {@code segment} (exactly one is
-     * non-null) or an fsync (both null). Returns its future (also when a handler is given, for
-     * the code that shares this path).
+     * non-null) or an fsync (both null), cancelled after {@code timeout} unless null. Returns its
+     * future (also when a handler is given, for the code that shares this path).
      */
     @SuppressWarnings("unchecked")
     private <T> CompletableFuture<T> transfer(byte kind, byte resultType, ByteBuffer byteBuffer, MemorySegment segment,
-                                              long position, Object attachment, CompletionHandler<Object, Object> handler) {
+                                              long position, Object attachment, CompletionHandler<Object, Object> handler,
+                                              Duration timeout) {
+        return start(kind, resultType, byteBuffer, segment, position, attachment, handler, timeout, new AioFuture<>());
+    }
+
+    /** {@link #transfer} with the future given ({@link AioBatch}'s forces). */
+    @SuppressWarnings("unchecked")
+    <T> CompletableFuture<T> start(byte kind, byte resultType, ByteBuffer byteBuffer, MemorySegment segment,
+                                   long position, Object attachment, CompletionHandler<Object, Object> handler,
+                                   Duration timeout, AioFuture<Object> future) {
+        ChannelOp op = prepare(kind, resultType, byteBuffer, segment, position, attachment, handler, future, timeout);
+        if (op != null) {
+            int gen = future.generation();
+            try {
+                op.aio.submit();
+            } catch (AioException | RuntimeException e) {
+                notSubmitted(op, e);
+                return (CompletableFuture<T>) (CompletableFuture<?>) future;
+            }
+            submitted(op, gen);
+        }
+        return (CompletableFuture<T>) (CompletableFuture<?>) future;
+    }
+
+    private <T> CompletableFuture<T> transfer(byte kind, byte resultType, ByteBuffer byteBuffer, MemorySegment segment,
+                                              long position, Object attachment,
+                                              CompletionHandler<Object, Object> handler) {
+        return transfer(kind, resultType, byteBuffer, segment, position, attachment, handler, null);
+    }
+
+    /**
+     * Everything of starting an operation but the submission: checks the buffer, takes a pooled
+     * block, aims it, counts it in flight and ties {@code future} to it. Returns the block to
+     * submit, or null when the operation is already over ({@code future} completed: an empty
+     * buffer, a closed channel).
+     *
+     * @throws IllegalArgumentException for a buffer the engine refuses or a misaligned O_DIRECT transfer
+     */
+    ChannelOp prepare(byte kind, byte resultType, ByteBuffer byteBuffer, MemorySegment segment, long position,
+                      Object attachment, CompletionHandler<Object, Object> handler, AioFuture<Object> future,
+                      Duration timeout) {
         if (byteBuffer != null && !byteBuffer.hasRemaining()) {
-            return (CompletableFuture<T>) completedNow(0, attachment, handler);
+            complete(future, resultType, 0, null, attachment, handler);
+            return null;
         }
         MemorySegment io = null;
         MemorySegment bounce = null;
@@ -746,7 +868,8 @@ public final class AioFileChannel extends AsynchronousFileChannel {
             if (bounce != null) {
                 bounces.give(bounce);
             }
-            return (CompletableFuture<T>) failedNow(new ClosedChannelException(), attachment, handler);
+            complete(future, resultType, 0, new ClosedChannelException(), attachment, handler);
+            return null;
         }
         ChannelOp op;
         try {
@@ -761,8 +884,6 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         op.requested = requested;
         op.attachment = attachment;
         op.handler = handler;
-        int gen = op.begin();
-        AioFuture<Object> future = new AioFuture<>(op, gen);
         op.future = future;
         try {
             if (io != null) {
@@ -774,33 +895,59 @@ public final class AioFileChannel extends AsynchronousFileChannel {
                     ((AioWrite) op.aio).setOffset(position);
                 }
             }
-            op.aio.submit();
-        } catch (AioException | RuntimeException | Error e) {
+        } catch (RuntimeException e) {
             op.end();
-            if (e instanceof Error err) {
-                recycle(op);
-                leave();
-                throw err;
-            }
-            Throwable failure = e instanceof IllegalStateException && !isOpen() ? new AsynchronousCloseException() : e;
-            if (e instanceof IllegalStateException && ((ControlBlock) op.aio).op.engine().isClosed()) {
-                failure = closedEngine(e);
-            }
             if (bounce != null) {
                 bounces.give(bounce);
             }
             recycle(op);
             leave();
-            if (e instanceof IllegalArgumentException iae) {
-                throw iae; // a buffer the engine refuses (a confined arena): the caller's mistake
-            }
-            complete(future, resultType, 0, failure, attachment, handler);
-            return (CompletableFuture<T>) (CompletableFuture<?>) future;
+            throw e;
         }
+        int gen = op.begin();
+        future.bind(op, gen);
+        if (timeout != null) {
+            // Armed before the submission, so that the field is the submitter's to write; a
+            // timer that fires before the I/O is in flight finds nothing to cancel.
+            op.deadline = Deadlines.schedule(op, gen, timeout);
+        }
+        return op;
+    }
+
+    /**
+     * {@code op}'s submission {@code gen} was handed to the engine: from here on the completer
+     * owns it (it may even have finished it already).
+     */
+    void submitted(ChannelOp op, int gen) {
         if (!completer.told) {
             completer.watch(op);
         }
-        return (CompletableFuture<T>) (CompletableFuture<?>) future;
+        op.submittedNow(gen);
+    }
+
+    /** {@code op} could not be submitted ({@code e}): its future fails, and it goes back to the pool. */
+    void notSubmitted(ChannelOp op, Throwable e) {
+        op.end();
+        if (op.deadline != null) {
+            op.deadline.cancel(false);
+            op.deadline = null;
+        }
+        Throwable failure = e;
+        if (e instanceof IllegalStateException && ((ControlBlock) op.aio).op.engine().isClosed()) {
+            failure = closedEngine(e);
+        } else if (e instanceof IllegalStateException && !isOpen()) {
+            failure = new AsynchronousCloseException();
+        }
+        AioFuture<Object> future = op.future;
+        Object attachment = op.attachment;
+        CompletionHandler<Object, Object> handler = op.handler;
+        byte resultType = op.resultType;
+        if (op.bounce != null) {
+            bounces.give(op.bounce);
+        }
+        recycle(op);
+        leave();
+        complete(future, resultType, 0, failure, attachment, handler);
     }
 
     /** Called by the completer once the engine has ended {@code op}'s I/O. */
@@ -808,13 +955,13 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         long r = 0;
         Throwable failure = null;
         try {
-            r = op.aio.aioReturn();
+            r = op.returnAndEnd();
         } catch (AioException e) {
             failure = e;
         } catch (IllegalStateException e) {
             failure = closedEngine(e);
         }
-        byte canceledBy = op.end();
+        byte canceledBy = op.canceledBy;
         if (op.deadline != null) {
             op.deadline.cancel(false);
             op.deadline = null;
@@ -863,7 +1010,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         complete(future, resultType, value, failure, attachment, handler);
     }
 
-    private void complete(AioFuture<Object> future, byte resultType, long value, Throwable failure, Object attachment,
+    void complete(AioFuture<Object> future, byte resultType, long value, Throwable failure, Object attachment,
                           CompletionHandler<Object, Object> handler) {
         // Not a conditional expression: that would unbox both and box the Integer as a Long.
         Object result = null;
@@ -880,25 +1027,6 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         if (handler != null) {
             deliver(handler, attachment, result, failure);
         }
-    }
-
-    private CompletableFuture<Object> completedNow(int value, Object attachment, CompletionHandler<Object, Object> handler) {
-        AioFuture<Object> f = new AioFuture<>();
-        f.complete(value);
-        if (handler != null) {
-            deliver(handler, attachment, value, null);
-        }
-        return f;
-    }
-
-    private CompletableFuture<Object> failedNow(Throwable failure, Object attachment,
-                                                CompletionHandler<Object, Object> handler) {
-        AioFuture<Object> f = new AioFuture<>();
-        f.completeExceptionally(failure);
-        if (handler != null) {
-            deliver(handler, attachment, null, failure);
-        }
-        return f;
     }
 
     /** Runs the handler on the channel's executor, or here; nothing it throws escapes. */
@@ -939,7 +1067,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         return c;
     }
 
-    private void checkDirectAlignment(MemorySegment io, long position) {
+    void checkDirectAlignment(MemorySegment io, long position) {
         long address = io.address();
         long length = io.byteSize();
         if (address % memoryAlignment != 0 || position % transferAlignment != 0 || length % transferAlignment != 0) {

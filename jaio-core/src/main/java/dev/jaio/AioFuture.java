@@ -10,18 +10,23 @@ import java.util.concurrent.ExecutionException;
  * {@link CompletableFuture}s.
  */
 final class AioFuture<T> extends CompletableFuture<T> {
-    private final ChannelOp op;
-    private final int generation;
+    /** The operation and its submission; set once, before the I/O is submitted (volatile: cancel reads them anywhere). */
+    private volatile ChannelOp op;
+    private volatile int generation;
 
-    AioFuture(ChannelOp op, int generation) {
-        this.op = op;
-        this.generation = generation;
+    /** A future not tied to an operation yet (a batch's, until it is submitted; or completed at once). */
+    AioFuture() {
     }
 
-    /** A future that is not tied to an operation (completed at once). */
-    AioFuture() {
-        this.op = null;
-        this.generation = 0;
+    /** The submission it is tied to. */
+    int generation() {
+        return generation;
+    }
+
+    /** Ties the future to submission {@code generation} of {@code op}, before it is submitted. */
+    void bind(ChannelOp op, int generation) {
+        this.generation = generation;
+        this.op = op;
     }
 
     /**
@@ -35,10 +40,14 @@ final class AioFuture<T> extends CompletableFuture<T> {
      */
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
-        if (isDone() || op == null) {
+        ChannelOp o = op;
+        if (o == null) {
+            return super.cancel(false); // not submitted (a batch not submitted yet): nothing runs
+        }
+        if (isDone()) {
             return isCancelled();
         }
-        op.cancel(generation, ChannelOp.BY_USER);
+        o.cancel(generation, ChannelOp.BY_USER);
         if (ChannelCompleter.isCompleterThread()) {
             return isCancelled();
         }

@@ -43,10 +43,12 @@ final class ChannelOp implements CompletionListener {
     CompletionHandler<Object, Object> handler;
     Object attachment;
     /** The deadline's timer task, canceled when the submission ends first; or null. */
-    Future<?> deadline;
+    java.util.concurrent.Future<?> deadline;
     /** Under this op's monitor. */
     int generation;
     boolean inFlight;
+    /** The submitter's submit() returned. */
+    boolean submitted;
     byte canceledBy;
 
     // ---- the completer's
@@ -67,24 +69,57 @@ final class ChannelOp implements CompletionListener {
         completer.ready(this);
     }
 
-    /** Marks the submission begun; returns its generation, the name cancels use. */
+    /** Marks the submission begun (not yet handed to the engine); returns its generation, the name cancels use. */
     synchronized int begin() {
         inFlight = true;
+        submitted = false;
         canceledBy = NOT_CANCELED;
         return generation;
     }
 
-    /** The submission ended (or never started); later cancels of it do nothing. Returns why it was canceled. */
-    synchronized byte end() {
+    /**
+     * The submitter's {@code submit()} of generation {@code gen} returned: a cancel asked for
+     * meanwhile is carried out now, by the submitter. (A block is driven by one thread at a
+     * time: nobody calls {@code cancel()} on it while its submitter is inside {@code submit()}.)
+     */
+    synchronized void submittedNow(int gen) {
+        if (!inFlight || gen != generation) {
+            return; // already ended
+        }
+        submitted = true;
+        if (canceledBy != NOT_CANCELED) {
+            cancelInEngine();
+        }
+    }
+
+    /**
+     * The submission ended: {@code aioReturn()} it (under this op's monitor, so that no cancel
+     * runs at the same time) and make later cancels of it do nothing.
+     *
+     * @return the byte count
+     * @throws AioException how the operation failed
+     */
+    synchronized long returnAndEnd() throws AioException {
+        try {
+            return aio.aioReturn();
+        } finally {
+            inFlight = false;
+            generation++;
+        }
+    }
+
+    /** The submission never reached the engine. */
+    synchronized void end() {
         inFlight = false;
         generation++;
-        return canceledBy;
     }
 
     /**
      * Asks the engine to cancel submission {@code gen}, if it is still the one in flight
-     * ({@code aio_cancel}); whether it worked shows in how the operation ends. Returns whether the
-     * request reached the engine.
+     * ({@code aio_cancel}); whether it worked shows in how the operation ends. Before the
+     * submitter's {@code submit()} returned, the cancel is left to the submitter.
+     *
+     * @return whether the submission was still in flight
      */
     synchronized boolean cancel(int gen, byte why) {
         if (!inFlight || gen != generation) {
@@ -93,12 +128,17 @@ final class ChannelOp implements CompletionListener {
         if (canceledBy == NOT_CANCELED) {
             canceledBy = why;
         }
+        if (submitted) {
+            cancelInEngine();
+        }
+        return true;
+    }
+
+    private void cancelInEngine() {
         try {
             aio.cancel();
         } catch (AioException | IllegalStateException e) {
             // EBADF (the channel closed meanwhile) or a closed engine: the operation ends anyway.
-            return false;
         }
-        return true;
     }
 }

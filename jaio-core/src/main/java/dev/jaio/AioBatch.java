@@ -174,6 +174,10 @@ public final class AioBatch {
         if (!blocks.isEmpty()) {
             Map<Aio, Boolean> notQueued = new IdentityHashMap<>();
             Throwable failure = null;
+            for (ChannelOp op : ops) {
+                op.completedInline = false;
+                op.submitter = Thread.currentThread();
+            }
             try {
                 engine.lioListio(LioMode.LIO_NOWAIT, blocks, SigevNotify.none());
             } catch (AioException e) {
@@ -190,6 +194,7 @@ public final class AioBatch {
             for (int i = 0; i < ops.size(); i++) {
                 ChannelOp op = ops.get(i);
                 if (notQueued.containsKey(op.aio)) {
+                    op.submitter = null; // not queued: still this thread's
                     op.channel.notSubmitted(op, failure);
                 } else {
                     op.channel.submitted(op, generations.get(i));

@@ -85,6 +85,12 @@ final class Bench implements Command {
                                           baselines filechannel (positional FileChannel reads on
                                           each job's thread, no depth) and afc
                                           (AsynchronousFileChannel, --iodepth outstanding per job)
+                  --api API               how jaio engines run the job: lists (lio_listio, the
+                                          default), channel (AioFileChannel, handlers, as afc),
+                                          futures (AioFileChannel, --iodepth futures on the job's
+                                          thread; afc too), vthreads (--iodepth virtual threads
+                                          per job reading with read(buf, pos).join(); filechannel
+                                          too, with FileChannel.read); reports platform threads
                   --seed N                seed of the offsets and of the data pattern (1)
                   --json                  print JSON instead of the table
                   --compare               run each engine at each of --depths and draw an SVG chart

@@ -24,10 +24,15 @@ import java.util.regex.Pattern;
  * @param iodepthBatch operations per {@code lio_listio} list; 0 means "the depth"
  * @param filename the file to use, or null for a temporary file
  * @param depths the depths {@code --compare} sweeps, ascending
+ * @param api how the jaio engines (and afc, filechannel where the shape applies) are driven:
+ *        {@link #API_LISTS} and the others, see {@code jaio help bench}
  */
 record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch, long size, long runtimeNanos,
                     long rampNanos, int numjobs, boolean direct, int fsync, Path filename, List<String> engines,
-                    long seed, boolean json, boolean compare, List<Integer> depths, Path chart) {
+                    long seed, boolean json, boolean compare, List<Integer> depths, Path chart, String api) {
+
+    /** {@code --api}: lio_listio lists (the default), AioFileChannel handlers, futures on one thread, virtual threads. */
+    static final String API_LISTS = "lists", API_CHANNEL = "channel", API_FUTURES = "futures", API_VTHREADS = "vthreads";
 
     /** {@code --rw}: the access pattern, as fio names it. */
     enum Rw {
@@ -114,6 +119,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
         boolean compare = false;
         List<Integer> depths = null;
         Path chart = null;
+        String api = API_LISTS;
 
         for (int i = 0; i < args.size(); i++) {
             String word = args.get(i);
@@ -166,6 +172,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
                 case "seed" -> seed = longValue(opt, value);
                 case "depths" -> depths = depths(value);
                 case "chart" -> chart = path(opt, value);
+                case "api" -> api = api(value);
                 default -> throw new AssertionError(name);
             }
         }
@@ -198,11 +205,18 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
         }
         return new BenchOptions(rw, rwmixread, bs, iodepth, batch, size, runtime, ramp, numjobs, direct, fsync,
                 filename, engines, seed, json, compare, depths == null ? DEFAULT_DEPTHS : depths,
-                chart == null ? DEFAULT_CHART : chart);
+                chart == null ? DEFAULT_CHART : chart, api);
+    }
+
+    private static String api(String value) throws UsageException {
+        if (List.of(API_LISTS, API_CHANNEL, API_FUTURES, API_VTHREADS).contains(value)) {
+            return value;
+        }
+        throw new UsageException("bad --api '" + value + "': use lists, channel, futures or vthreads");
     }
 
     private static final List<String> KNOWN = List.of("rw", "rwmixread", "bs", "iodepth", "iodepth-batch", "size",
-            "runtime", "ramp", "numjobs", "direct", "fsync", "filename", "engine", "seed", "depths", "chart");
+            "runtime", "ramp", "numjobs", "direct", "fsync", "filename", "engine", "seed", "depths", "chart", "api");
 
     private static Rw parseRw(String value) throws UsageException {
         for (Rw rw : Rw.values()) {

@@ -173,11 +173,21 @@ public final class AioBatch {
         }
         if (!blocks.isEmpty()) {
             Map<Aio, Boolean> notQueued = new IdentityHashMap<>();
-            Throwable failure = null;
-            for (ChannelOp op : ops) {
-                op.completedInline = false;
-                op.submitter = Thread.currentThread();
+            InlineCompletions inline = InlineCompletions.current();
+            inline.beforeSubmit();
+            try {
+                submitList(blocks, ops, generations, notQueued);
+            } finally {
+                inline.afterSubmit();
             }
+        }
+        forces();
+    }
+
+    private void submitList(List<Aio> blocks, List<ChannelOp> ops, List<Integer> generations,
+                            Map<Aio, Boolean> notQueued) {
+        {
+            Throwable failure = null;
             try {
                 engine.lioListio(LioMode.LIO_NOWAIT, blocks, SigevNotify.none());
             } catch (AioException e) {
@@ -194,13 +204,16 @@ public final class AioBatch {
             for (int i = 0; i < ops.size(); i++) {
                 ChannelOp op = ops.get(i);
                 if (notQueued.containsKey(op.aio)) {
-                    op.submitter = null; // not queued: still this thread's
                     op.channel.notSubmitted(op, failure);
                 } else {
                     op.channel.submitted(op, generations.get(i));
                 }
             }
         }
+    }
+
+    /** The forces, after the list: each covers the writes queued before it. */
+    private void forces() {
         for (Entry e : entries) {
             if ((e.kind == FORCE_META || e.kind == FORCE_DATA) && !e.future.isDone()) {
                 if (!e.channel.writable()) {

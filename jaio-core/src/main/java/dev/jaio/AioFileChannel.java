@@ -374,7 +374,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * @param attachment given to the handler
      * @param handler told of the lock or of the failure
      * @param <A> the attachment's type
-     * @throws OverlappingFileLockException if this JVM holds or waits for an overlapping lock
+     * @throws java.nio.channels.OverlappingFileLockException if this JVM holds or waits for an overlapping lock
      * @throws NonReadableChannelException for a shared lock on a channel not open for reading
      * @throws NonWritableChannelException for an exclusive lock on a channel not open for writing
      */
@@ -394,7 +394,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * @param shared a shared (read) lock rather than an exclusive one
      * @return a future of the lock; it fails with {@link AsynchronousCloseException} if the
      *         channel is closed while it waits
-     * @throws OverlappingFileLockException if this JVM holds or waits for an overlapping lock
+     * @throws java.nio.channels.OverlappingFileLockException if this JVM holds or waits for an overlapping lock
      * @throws NonReadableChannelException for a shared lock on a channel not open for reading
      * @throws NonWritableChannelException for an exclusive lock on a channel not open for writing
      */
@@ -433,7 +433,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * @param size the region's size, at least 0
      * @param shared a shared (read) lock rather than an exclusive one
      * @return the lock, or null if another process holds an overlapping one
-     * @throws OverlappingFileLockException if this JVM holds or waits for an overlapping lock
+     * @throws java.nio.channels.OverlappingFileLockException if this JVM holds or waits for an overlapping lock
      * @throws NonReadableChannelException for a shared lock on a channel not open for reading
      * @throws NonWritableChannelException for an exclusive lock on a channel not open for writing
      * @throws ClosedChannelException if the channel is closed
@@ -803,16 +803,16 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         ChannelOp op = prepare(kind, resultType, byteBuffer, segment, position, attachment, handler, future, timeout);
         if (op != null) {
             int gen = future.generation();
-            op.completedInline = false;
-            op.submitter = Thread.currentThread();
+            InlineCompletions inline = InlineCompletions.current();
+            inline.beforeSubmit();
             try {
                 op.aio.submit();
+                submitted(op, gen);
             } catch (AioException | RuntimeException e) {
-                op.submitter = null; // not submitted: still this thread's
                 notSubmitted(op, e);
-                return (CompletableFuture<T>) (CompletableFuture<?>) future;
+            } finally {
+                inline.afterSubmit();
             }
-            submitted(op, gen);
         }
         return (CompletableFuture<T>) (CompletableFuture<?>) future;
     }
@@ -922,38 +922,10 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * owns it (it may even have finished it already).
      */
     void submitted(ChannelOp op, int gen) {
-        if (op.endSubmit(gen)) {
-            finishInline(op);
-            return;
-        }
         if (!completer.told) {
             completer.watch(op);
         }
         op.submittedNow(gen);
-    }
-
-    /** Nesting of {@link #finishInline} on this thread (a handler that starts the next read...). */
-    private static final ThreadLocal<int[]> INLINE_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
-    /** Deeper than this, an operation completed inline goes to the completer: the stack stays bounded. */
-    private static final int MAX_INLINE_DEPTH = 16;
-
-    /**
-     * Finishes, on the submitting thread, an operation the engine completed inside the submission
-     * (io_uring: a read of the page cache), saving two thread switches; its future completes (and
-     * its handler runs, unless an executor was given) before the call that started it returns.
-     */
-    private void finishInline(ChannelOp op) {
-        int[] depth = INLINE_DEPTH.get();
-        if (depth[0] >= MAX_INLINE_DEPTH) {
-            completer.ready(op);
-            return;
-        }
-        depth[0]++;
-        try {
-            finish(op);
-        } finally {
-            depth[0]--;
-        }
     }
 
     /** {@code op} could not be submitted ({@code e}): its future fails, and it goes back to the pool. */

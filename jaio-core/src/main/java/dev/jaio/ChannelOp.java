@@ -63,24 +63,10 @@ final class ChannelOp implements CompletionListener {
         this.aio = aio;
     }
 
-    /**
-     * The thread inside {@code submit()} (or the batch's {@code lioListio}) for this op, while it
-     * is there; null otherwise. io_uring completes a read of the page cache inside the submitting
-     * system call, on the submitting thread: the submitter then finishes it itself once the call
-     * has returned, without a thread switch.
-     */
-    Thread submitter;
-    /** The engine reported the end while {@link #submitter} was still submitting, on that thread. */
-    boolean completedInline;
-
-    /** The engine tells us the I/O ended (io_uring, threads): the completer takes it from here. */
+    /** The engine tells us the I/O ended (io_uring, threads): see {@link InlineCompletions#ended}. */
     @Override
     public void ioCompleted() {
-        if (submitter == Thread.currentThread()) {
-            completedInline = true; // the submitter finishes it once out of the engine's locks
-            return;
-        }
-        completer.ready(this);
+        InlineCompletions.ended(this);
     }
 
     /** Marks the submission begun (not yet handed to the engine); returns its generation, the name cancels use. */
@@ -120,21 +106,6 @@ final class ChannelOp implements CompletionListener {
             inFlight = false;
             generation++;
         }
-    }
-
-    /**
-     * The submitter's {@code submit()} (or list) of generation {@code gen} returned: whether the
-     * engine completed it inline, on the submitting thread ({@link #completedInline}), so that the
-     * submitter must finish it. Under the monitor and checked against the generation: if the
-     * completer finished the submission meanwhile, the op may already be another submitter's,
-     * whose fields this must not read or clear.
-     */
-    synchronized boolean endSubmit(int gen) {
-        if (gen != generation) {
-            return false;
-        }
-        submitter = null;
-        return completedInline;
     }
 
     /** The submission never reached the engine. */

@@ -159,9 +159,9 @@ final class Bench implements Command {
             }
             for (String contender : contenders) {
                 List<Integer> depths = !o.compare() ? List.of(o.iodepth())
-                        : contender.equals(BenchOptions.FILECHANNEL) ? List.of(1) : o.depths();
+                        : blocking(contender, o) ? List.of(1) : o.depths();
                 for (int depth : depths) {
-                    Run run = new Run(contender, o, contender.equals(BenchOptions.FILECHANNEL) ? 1 : depth, file, tamper);
+                    Run run = new Run(contender, o, blocking(contender, o) ? 1 : depth, file, tamper);
                     try {
                         results.add(run.execute(progress));
                     } catch (UnsupportedOperationException | IllegalCallerException refused) {
@@ -330,6 +330,11 @@ final class Bench implements Command {
                     .append(" written blocks as written");
         }
         out.println(s.append(": all correct"));
+    }
+
+    /** filechannel blocks its job's thread, depth 1; with --api vthreads it has --iodepth virtual threads. */
+    private static boolean blocking(String contender, BenchOptions o) {
+        return contender.equals(BenchOptions.FILECHANNEL) && !o.api().equals(BenchOptions.API_VTHREADS);
     }
 
     /** The IOPS of {@code r} over those of the first contender at the same depth (NaN if none). */

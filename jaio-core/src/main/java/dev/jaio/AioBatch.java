@@ -186,28 +186,26 @@ public final class AioBatch {
 
     private void submitList(List<Aio> blocks, List<ChannelOp> ops, List<Integer> generations,
                             Map<Aio, Boolean> notQueued) {
-        {
-            Throwable failure = null;
-            try {
-                engine.lioListio(LioMode.LIO_NOWAIT, blocks, SigevNotify.none());
-            } catch (AioException e) {
-                failure = e;
-                for (Aio a : e.notQueued()) {
-                    notQueued.put(a, Boolean.TRUE);
-                }
-            } catch (RuntimeException e) {
-                failure = e; // nothing of the list was submitted
-                for (Aio a : blocks) {
-                    notQueued.put(a, Boolean.TRUE);
-                }
+        Throwable failure = null;
+        try {
+            engine.lioListio(LioMode.LIO_NOWAIT, blocks, SigevNotify.none());
+        } catch (AioException e) {
+            failure = e;
+            for (Aio a : e.notQueued()) {
+                notQueued.put(a, Boolean.TRUE);
             }
-            for (int i = 0; i < ops.size(); i++) {
-                ChannelOp op = ops.get(i);
-                if (notQueued.containsKey(op.aio)) {
-                    op.channel.notSubmitted(op, failure);
-                } else {
-                    op.channel.submitted(op, generations.get(i));
-                }
+        } catch (RuntimeException e) {
+            failure = e; // nothing of the list was submitted
+            for (Aio a : blocks) {
+                notQueued.put(a, Boolean.TRUE);
+            }
+        }
+        for (int i = 0; i < ops.size(); i++) {
+            ChannelOp op = ops.get(i);
+            if (notQueued.containsKey(op.aio)) {
+                op.channel.notSubmitted(op, failure);
+            } else {
+                op.channel.submitted(op, generations.get(i));
             }
         }
     }

@@ -71,12 +71,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  *
  * <h2>Threads</h2>
- * Each engine has one completion thread for all of its channels ({@code jaio-<engine>-channels}):
- * it finishes each operation ({@code aioReturn}), copies the bytes of a heap buffer, advances the
- * buffer's position, completes the future (stages added with the non-{@code Async} methods of
- * {@code CompletableFuture} run there) and runs the {@link CompletionHandler}, unless the channel
- * was opened with an {@link ExecutorService}, which then runs the handlers. Keep what runs on the
- * completion thread short: while it runs, no other operation of the engine's channels finishes.
+ * An operation is finished ({@code aioReturn}, the bytes of a heap buffer copied, the buffer's
+ * position advanced, the future completed, the {@link CompletionHandler} run) by one of two
+ * threads. When the engine reports it on a thread that is submitting for a channel (io_uring
+ * completes a read of the page cache inside the submitting system call, and reaps other
+ * completions there), that thread finishes it once its own submission has returned, before the
+ * {@code read}/{@code write} call returns: the handler may then run on the initiating thread, as
+ * the JDK allows for asynchronous channels, at most 16 calls deep. Otherwise the engine's
+ * completion thread for all of its channels ({@code jaio-<engine>-channels}) finishes it. Stages
+ * added with the non-{@code Async} methods of {@code CompletableFuture} run on the finishing
+ * thread; handlers run there too unless the channel was opened with an {@link ExecutorService},
+ * which then runs them. Keep what runs there short: while the completion thread runs it, no other
+ * operation of the engine's channels finishes.
  * An exception a handler throws goes to the thread's uncaught-exception handler. Waiting on a
  * future ({@code join}, {@code get}) parks the waiting thread, a virtual thread without its
  * carrier, on every engine.

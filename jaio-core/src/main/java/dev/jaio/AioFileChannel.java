@@ -174,7 +174,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      *         {@link java.nio.file.NoSuchFileException})
      */
     public static AioFileChannel open(Path file, OpenOption... options) throws IOException {
-        return open(AioEngine.defaultEngine(), file, Set.of(options), null);
+        return open(AioEngine.defaultEngine(), file, options(options), null);
     }
 
     /**
@@ -217,7 +217,16 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * @throws IOException if the file cannot be opened
      */
     public static AioFileChannel open(AioEngine engine, Path file, OpenOption... options) throws IOException {
-        return open(engine, file, Set.of(options), null);
+        return open(engine, file, options(options), null);
+    }
+
+    /** The options as a set; repeated ones are fine (unlike {@code Set.of}), as for the JDK. */
+    private static Set<OpenOption> options(OpenOption... options) {
+        Set<OpenOption> set = new HashSet<>();
+        for (OpenOption o : options) {
+            set.add(Objects.requireNonNull(o, "option"));
+        }
+        return set;
     }
 
     private static AioFileChannel open(AioEngine engine, Path path, Set<? extends OpenOption> options,

@@ -268,6 +268,7 @@ public abstract class AsynchronousFileChannelContract {
         assertEquals(0, created.size());
         assertThrows(UnsupportedOperationException.class, () -> open(existing, StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND));
+        open(existing, StandardOpenOption.READ, StandardOpenOption.READ).close(); // a repeated option is fine
     }
 
     /** DELETE_ON_CLOSE: the file is gone once the channel is closed (the JDK unlinks it at open on Linux). */

@@ -8,6 +8,11 @@
  * once, or per operation, when they are done. The three engines behind it
  * ({@link dev.jaio.AioEngine}) keep the same contract.
  *
+ * <p>For Java programs, {@link dev.jaio.AioFileChannel} is the way in: an
+ * {@code AsynchronousFileChannel} on these engines, with {@code CompletableFuture}s, batches
+ * ({@link dev.jaio.AioBatch}), deadlines and O_DIRECT alignment; it pools control blocks under
+ * the hood.
+ *
  * <p>The first example of {@code lio_listio}: write a buffer and wait for it.
  * {@snippet class=dev.jaio.examples.PackageOverviewExample region=lio-wait}
  *

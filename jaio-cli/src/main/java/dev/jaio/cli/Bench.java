@@ -106,6 +106,12 @@ final class Bench implements Command {
                                           turn with the engines, and print jaio's ratio to it
                   --rounds N              measure everything N times in turns and show the
                                           median run of each (1)
+                  --api API               how jaio engines run the job: lists (lio_listio, the
+                                          default), channel (AioFileChannel, handlers, as afc),
+                                          futures (AioFileChannel, --iodepth futures on the job's
+                                          thread; afc too), vthreads (--iodepth virtual threads
+                                          per job reading with read(buf, pos).join(); filechannel
+                                          too, with FileChannel.read); reports platform threads
 
                 Options take their value after a space or an '=' (--bs=4k), as in fio.
 
@@ -188,9 +194,9 @@ final class Bench implements Command {
                             continue;
                         }
                         List<Integer> depths = !o.compare() ? List.of(o.iodepth())
-                                : contender.equals(BenchOptions.FILECHANNEL) ? List.of(1) : o.depths();
+                                : blocking(contender, o) ? List.of(1) : o.depths();
                         for (int depth : depths) {
-                            Run run = new Run(contender, o, contender.equals(BenchOptions.FILECHANNEL) ? 1 : depth, file,
+                            Run run = new Run(contender, o, blocking(contender, o) ? 1 : depth, file,
                                     tamper);
                             try {
                                 rounds.add(run.execute(progress, label(o, run.label(), round)));
@@ -287,6 +293,11 @@ final class Bench implements Command {
             byReason.computeIfAbsent(s[1], k -> new ArrayList<>()).add(s[0]);
         }
         byReason.forEach((why, names) -> out.println("skipped " + String.join(", ", names) + ": " + why));
+    }
+
+    /** filechannel blocks its job's thread, depth 1; with --api vthreads it has --iodepth virtual threads. */
+    private static boolean blocking(String contender, BenchOptions o) {
+        return contender.equals(BenchOptions.FILECHANNEL) && !o.api().equals(BenchOptions.API_VTHREADS);
     }
 
     private static void debugTrace(Run run, PrintStream err) {

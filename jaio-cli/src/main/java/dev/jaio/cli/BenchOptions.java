@@ -31,11 +31,16 @@ import java.util.regex.Pattern;
  * @param fio whether to run fio's equivalent of each run beside it ({@code --fio})
  * @param rounds how many times every run is measured, in turns ({@code --rounds}); the table
  *        shows the median
+ * @param api how the jaio engines (and afc, filechannel where the shape applies) are driven:
+ *        {@link #API_LISTS} and the others, see {@code jaio help bench}
  */
 record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch, long size, long runtimeNanos,
                     long rampNanos, int numjobs, boolean direct, boolean directGiven, int fsync, Path filename,
                     List<String> engines, long seed, boolean json, boolean compare, List<Integer> depths, Path chart,
-                    boolean fio, int rounds) {
+                    boolean fio, int rounds, String api) {
+
+    /** {@code --api}: lio_listio lists (the default), AioFileChannel handlers, futures on one thread, virtual threads. */
+    static final String API_LISTS = "lists", API_CHANNEL = "channel", API_FUTURES = "futures", API_VTHREADS = "vthreads";
 
     /** {@code --rw}: the access pattern, as fio names it. */
     enum Rw {
@@ -96,7 +101,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
     /** These options with O_DIRECT on or off (the default's choice, see {@link DirectIoDefault}). */
     BenchOptions withDirect(boolean on) {
         return new BenchOptions(rw, rwmixread, bs, iodepth, iodepthBatch, size, runtimeNanos, rampNanos, numjobs, on,
-                directGiven, fsync, filename, engines, seed, json, compare, depths, chart, fio, rounds);
+                directGiven, fsync, filename, engines, seed, json, compare, depths, chart, fio, rounds, api);
     }
 
     /** Whether {@code --bs} can be read and written with O_DIRECT (a power of two, at least a sector). */
@@ -137,6 +142,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
         Path chart = null;
         boolean fio = false;
         int rounds = 1;
+        String api = API_LISTS;
 
         for (int i = 0; i < args.size(); i++) {
             String word = args.get(i);
@@ -194,6 +200,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
                 case "depths" -> depths = depths(value);
                 case "chart" -> chart = path(opt, value);
                 case "rounds" -> rounds = intIn(opt, value, 1, MAX_ROUNDS);
+                case "api" -> api = api(value);
                 default -> throw new AssertionError(name);
             }
         }
@@ -226,14 +233,21 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
         }
         return new BenchOptions(rw, rwmixread, bs, iodepth, batch, size, runtime, ramp, numjobs, direct, directGiven,
                 fsync, filename, engines, seed, json, compare, depths == null ? DEFAULT_DEPTHS : depths,
-                chart == null ? DEFAULT_CHART : chart, fio, rounds);
+                chart == null ? DEFAULT_CHART : chart, fio, rounds, api);
+    }
+
+    private static String api(String value) throws UsageException {
+        if (List.of(API_LISTS, API_CHANNEL, API_FUTURES, API_VTHREADS).contains(value)) {
+            return value;
+        }
+        throw new UsageException("bad --api '" + value + "': use lists, channel, futures or vthreads");
     }
 
     /** The options that take no value. */
     private static final List<String> FLAGS = List.of("json", "compare", "fio");
     private static final List<String> KNOWN = List.of("rw", "rwmixread", "bs", "iodepth", "iodepth-batch", "size",
             "runtime", "ramp", "numjobs", "direct", "fsync", "filename", "engine", "seed", "depths", "chart",
-            "rounds");
+            "rounds", "api");
 
     private static Rw parseRw(String value) throws UsageException {
         for (Rw rw : Rw.values()) {

@@ -111,9 +111,12 @@ final class Run {
         try {
             for (int i = 0; i < jobs.length; i++) {
                 jobs[i] = switch (contender) {
-                    case BenchOptions.FILECHANNEL -> new ChannelJob(this, i);
-                    case BenchOptions.AFC -> new AsyncChannelJob(this, i);
-                    default -> new JaioJob(this, i, engine);
+                    case BenchOptions.FILECHANNEL -> options.api().equals(BenchOptions.API_VTHREADS)
+                            ? new ChannelApiJob(this, i, null) : new ChannelJob(this, i);
+                    case BenchOptions.AFC -> options.api().equals(BenchOptions.API_FUTURES)
+                            ? new ChannelApiJob(this, i, null) : new AsyncChannelJob(this, i);
+                    default -> options.api().equals(BenchOptions.API_LISTS) ? new JaioJob(this, i, engine)
+                            : new ChannelApiJob(this, i, engine);
                 };
                 threads[i] = Thread.ofPlatform().name("jaio-bench-" + contender + "-" + i).daemon().unstarted(jobs[i]);
             }

@@ -636,6 +636,14 @@ public abstract class AbstractEngine implements AioEngine {
 
     // ---------------------------------------------------------------- engine hooks
 
+    /**
+     * Whether this engine calls an operation's {@link CompletionListener} when its I/O ends
+     * (the engines that learn of completions in Java); false here: the owner must ask.
+     */
+    public boolean tellsCompletionListeners() {
+        return false;
+    }
+
     /** The operation for a new block of this engine. */
     protected abstract Operation newOperation(OpKind kind, int fd, int priority, AioFsyncMode mode,
                                               SigevNotify notify);

@@ -46,6 +46,7 @@ public abstract class JavaCompletingEngine extends AbstractEngine {
         // into another list, and the fields would describe that submission instead.
         SigevNotify n = op.notify;
         ListCompletion group = op.group;
+        CompletionListener listener = op.listener;
         op.group = null;
         op.complete(result);
         if (!(n instanceof SigevNotify.SigevNone)) {
@@ -58,6 +59,19 @@ public abstract class JavaCompletingEngine extends AbstractEngine {
         if (w != null) {
             LockSupport.unpark(w);
         }
+        if (listener != null) {
+            try {
+                listener.ioCompleted();
+            } catch (RuntimeException | Error e) {
+                Callbacks.report(e);
+            }
+        }
+    }
+
+    /** True: {@link #completed} tells the operation's {@link CompletionListener}. */
+    @Override
+    public final boolean tellsCompletionListeners() {
+        return true;
     }
 
     /** Carries out a notification now. */

@@ -81,6 +81,8 @@ public abstract class Operation {
     volatile Thread waiter;
     /** Engines that complete in Java: the list whose notification this operation counts toward. */
     ListCompletion group;
+    /** Told when the I/O ends, by engines that {@linkplain AbstractEngine#tellsCompletionListeners() tell}; or null. */
+    CompletionListener listener;
     /** Data the block owns ({@code AioWrite.of}), freed with the operation. */
     private AutoCloseable owned;
     /** What the engine gives the kernel for {@link #buffer}/{@link #buffers}: see {@link #stageBuffers()}. */
@@ -222,6 +224,15 @@ public abstract class Operation {
         SigevNotify old = this.notify;
         this.notify = notify == null ? SigevNotify.none() : notify;
         onNotifyChanged(old);
+    }
+
+    /**
+     * Sets who is told when this operation's I/O ends (see {@link CompletionListener}); only
+     * engines whose {@link AbstractEngine#tellsCompletionListeners()} is true call it.
+     */
+    public final void setCompletionListener(CompletionListener listener) {
+        requireIdle("setCompletionListener");
+        this.listener = listener;
     }
 
     /** Lets the operation own memory (such as {@code AioWrite.of}'s copy) until it is freed. */

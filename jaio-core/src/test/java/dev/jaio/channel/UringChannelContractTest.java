@@ -1,0 +1,32 @@
+package dev.jaio.channel;
+
+import dev.jaio.AioEngine;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The channel contract on the "io_uring" engine. */
+class UringChannelContractTest extends AioFileChannelContract {
+    private static AioEngine engine;
+
+    @BeforeAll
+    static void openEngine() {
+        engine = AioEngine.open("io_uring");
+    }
+
+    @AfterAll
+    static void closeEngine() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    @Override
+    protected AioEngine engine() {
+        return engine;
+    }
+
+    @Override
+    protected boolean cancelsWaitingPipeReads() {
+        return true;
+    }
+}

@@ -6,6 +6,7 @@ import dev.jaio.Errno;
 import dev.jaio.LioMode;
 import dev.jaio.SigevNotify;
 import dev.jaio.internal.JavaCompletingEngine;
+import dev.jaio.internal.ListCompletion;
 import dev.jaio.internal.OpKind;
 import dev.jaio.internal.Operation;
 import dev.jaio.internal.ffi.NativeAccess;
@@ -91,7 +92,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
      * if the submitter was interrupted while it waited (the operation is not queued; the
      * interrupt stays set).
      */
-    int enqueue(ThreadsOperation op, Object list) {
+    int enqueue(ThreadsOperation op, ListCompletion list) {
         boolean inCallOrder = op.inCallOrder();
         long sequence = this.sequence.incrementAndGet();
         op.queued(sequence);
@@ -126,7 +127,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
 
     @Override
     protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
-        Object list = beginList(mode, notify, n);
+        ListCompletion list = beginList(mode, notify, n);
         int result = 0;
         for (int i = 0; i < n; i++) {
             ThreadsOperation op = (ThreadsOperation) ops[i];

@@ -8,6 +8,7 @@ import dev.jaio.SigevNotify;
 import dev.jaio.internal.Callbacks;
 import dev.jaio.internal.Failures;
 import dev.jaio.internal.JavaCompletingEngine;
+import dev.jaio.internal.ListCompletion;
 import dev.jaio.internal.OpKind;
 import dev.jaio.internal.Operation;
 import dev.jaio.internal.ffi.EventFd;
@@ -46,8 +47,8 @@ import java.util.concurrent.locks.LockSupport;
  * Reaping stores each result and unparks the thread waiting for it; waits park in Java, so they
  * honour {@code Thread.interrupt()} and do not pin virtual threads' carriers.
  *
- * <p><b>user_data</b> is a block's slot in {@link #slots} and a generation; internal requests
- * (cancels, the wake-up NOP) have bit 63 set.
+ * <p><b>user_data</b> is a block's index in {@link #blocks} and a generation; internal requests
+ * (cancels) have bit 63 set: see {@link UserData}.
  *
  * <p><b>fsync</b>: POSIX wants an {@code aio_fsync} to cover the writes queued before it. The
  * engine submits an fsync only when no earlier write of its descriptor is in flight, holding it
@@ -86,7 +87,6 @@ import java.util.concurrent.locks.LockSupport;
 public final class UringEngine extends JavaCompletingEngine {
     /** Default ring size: 256 SQEs, 512 CQEs. */
     static final int DEFAULT_QUEUE_DEPTH = 256;
-    private static final long INTERNAL = 1L << 63;
     private static final int REAP_BATCH = 4096;
 
     private final IoUring ring;
@@ -105,11 +105,11 @@ public final class UringEngine extends JavaCompletingEngine {
     private final Thread reaper;
     private volatile boolean stopping;
 
-    private final Object slotsLock = new Object();
-    private volatile AtomicReferenceArray<UringOperation> slots = new AtomicReferenceArray<>(64);
-    private int[] freeSlots = new int[64];
+    private final Object blocksLock = new Object();
+    private volatile AtomicReferenceArray<UringOperation> blocks = new AtomicReferenceArray<>(64);
+    private int[] freeIndexes = new int[64];
     private int freeCount;
-    private int nextSlot;
+    private int nextIndex;
 
     private final AtomicLong nextTicket = new AtomicLong(1);
     private final ConcurrentHashMap<Long, Ticket> tickets = new ConcurrentHashMap<>();
@@ -140,6 +140,9 @@ public final class UringEngine extends JavaCompletingEngine {
      */
     private final java.util.List<UringOperation> withdrawn = new java.util.ArrayList<>();
     private final java.util.function.LongConsumer onWithdrawn = this::onWithdrawn;
+    /** The batch of {@link #submitHeldBack}: its first refusal, and whether an SQE waits for the flush. Under submitLock. */
+    private int heldBackRefusal;
+    private boolean heldBackQueued;
     /** Whether a refused move of held-back completions was reported; see {@link #backlogRefused}. */
     private final java.util.concurrent.atomic.AtomicBoolean backlogRefusalReported =
             new java.util.concurrent.atomic.AtomicBoolean();
@@ -212,7 +215,7 @@ public final class UringEngine extends JavaCompletingEngine {
     private static void requireRoundTrip(IoUring r) {
         SubmissionQueue sq = r.submissionQueue();
         int sqe = sq.reserve(); // a new ring: never full
-        sq.prepareNop(sqe, INTERNAL);
+        sq.prepareNop(sqe, UserData.ofInternal(0));
         long consumed = r.submitAndWait(1);
         if (consumed < 0) {
             throw new UnsupportedOperationException(SetupFailure.ofEnter((int) -consumed).message());
@@ -222,7 +225,7 @@ public final class UringEngine extends JavaCompletingEngine {
             cqe[0] = userData;
             cqe[1] = res;
         }, 1);
-        if (consumed != 1 || reaped != 1 || cqe[0] != INTERNAL || cqe[1] != 0) {
+        if (consumed != 1 || reaped != 1 || cqe[0] != UserData.ofInternal(0) || cqe[1] != 0) {
             throw new UnsupportedOperationException("io_uring does not work as jaio expects: a NOP submitted with"
                     + " io_uring_enter(1, 1, IORING_ENTER_GETEVENTS) was consumed " + consumed + " time(s) and gave "
                     + reaped + " completion(s) (user_data 0x" + Long.toHexString(cqe[0]) + ", res " + cqe[1] + ")");
@@ -257,35 +260,35 @@ public final class UringEngine extends JavaCompletingEngine {
         return vectored;
     }
 
-    // ---------------------------------------------------------------- the slot table
+    // ---------------------------------------------------------------- the block table
 
     int register(UringOperation op) {
-        synchronized (slotsLock) {
+        synchronized (blocksLock) {
             int index;
             if (freeCount > 0) {
-                index = freeSlots[--freeCount];
+                index = freeIndexes[--freeCount];
             } else {
-                index = nextSlot++;
-                if (index == slots.length()) {
+                index = nextIndex++;
+                if (index == blocks.length()) {
                     AtomicReferenceArray<UringOperation> bigger = new AtomicReferenceArray<>(2 * index);
                     for (int i = 0; i < index; i++) {
-                        bigger.set(i, slots.get(i));
+                        bigger.set(i, blocks.get(i));
                     }
-                    slots = bigger;
+                    blocks = bigger;
                 }
             }
-            slots.set(index, op);
+            blocks.set(index, op);
             return index;
         }
     }
 
     void unregister(UringOperation op) {
-        synchronized (slotsLock) {
-            slots.set(op.slot, null);
-            if (freeCount == freeSlots.length) {
-                freeSlots = java.util.Arrays.copyOf(freeSlots, 2 * freeCount);
+        synchronized (blocksLock) {
+            blocks.set(op.index, null);
+            if (freeCount == freeIndexes.length) {
+                freeIndexes = java.util.Arrays.copyOf(freeIndexes, 2 * freeCount);
             }
-            freeSlots[freeCount++] = op.slot;
+            freeIndexes[freeCount++] = op.index;
         }
     }
 
@@ -383,8 +386,6 @@ public final class UringEngine extends JavaCompletingEngine {
             return;
         }
         synchronized (submitLock) {
-            int r = 0;
-            boolean submitted = false;
             Integer fd;
             while ((fd = endedLaneHeads.poll()) != null) {
                 java.util.ArrayDeque<UringOperation> lane = lanes.get(fd);
@@ -400,24 +401,13 @@ public final class UringEngine extends JavaCompletingEngine {
                 next.laneHead = true;
                 if (next.kind() == OpKind.FSYNC && waitsForEarlierWrites(next)) {
                     deferFsync(next);
-                    continue;
-                }
-                // Accepted long ago: a refusal now is the operation's outcome, and the lane's
-                // next one is tried in turn (its fd is back in the queue).
-                r = r < 0 ? r : enqueue(next);
-                if (r < 0) {
-                    endLaneHead(next);
-                    completed(next, r);
                 } else {
-                    submitted = true;
+                    // A refusal ends it as head: its fd is back in endedLaneHeads, so the
+                    // lane's next one is tried in turn by this loop.
+                    submitHeldBack(next);
                 }
             }
-            if (submitted && r == 0) {
-                r = flush();
-            }
-            if (r < 0) {
-                completeWithdrawn(r);
-            }
+            flushHeldBack();
         }
     }
 
@@ -446,7 +436,7 @@ public final class UringEngine extends JavaCompletingEngine {
      * Under submitLock. Scans the block table: fsyncs are rare next to reads and writes.
      */
     private boolean waitsForEarlierWrites(UringOperation fsync) {
-        AtomicReferenceArray<UringOperation> table = slots;
+        AtomicReferenceArray<UringOperation> table = blocks;
         for (int i = 0; i < table.length(); i++) {
             UringOperation w = table.get(i);
             if (w != null && w.inKernel && blocks(w, fsync)) {
@@ -488,34 +478,57 @@ public final class UringEngine extends JavaCompletingEngine {
             return;
         }
         synchronized (submitLock) {
-            boolean submitted = false;
-            int r = 0;
             for (java.util.Iterator<UringOperation> it = deferredFsyncs.iterator(); it.hasNext(); ) {
                 UringOperation fsync = it.next();
                 if (!waitsForEarlierWrites(fsync)) {
                     it.remove();
                     deferredFsyncCount--;
-                    // Accepted long ago: a refusal now is the fsync's outcome, like any I/O error.
-                    r = r < 0 ? r : enqueue(fsync);
-                    if (r < 0) {
-                        finish(fsync, r);
-                    } else {
-                        submitted = true;
-                    }
+                    submitHeldBack(fsync);
                 }
             }
-            if (submitted && r == 0) {
-                r = flush();
-            }
-            if (r < 0) {
-                completeWithdrawn(r);
-            }
+            flushHeldBack();
         }
+    }
+
+    // ---------------------------------------------------------------- held-back work
+
+    /**
+     * Queues an SQE for {@code op}, which the engine accepted earlier and held back (a lane's
+     * next operation, a deferred fsync, a resubmission after its thread exited); one
+     * {@link #flushHeldBack()} submits the batch. Its submitter was told long ago that it was
+     * queued, so a refusal now is its outcome, like any I/O error; after a refusal the rest of
+     * the batch fails with the same errno without trying. Under submitLock.
+     */
+    private void submitHeldBack(UringOperation op) {
+        int r = heldBackRefusal < 0 ? heldBackRefusal : enqueue(op);
+        if (r < 0) {
+            heldBackRefusal = r;
+            finish(op, r);
+        } else {
+            heldBackQueued = true;
+        }
+    }
+
+    /**
+     * Submits what {@link #submitHeldBack} queued, completes what a refused flush withdrew, and
+     * starts a new batch. A nested batch (a lane's next fsync releasing deferred ones) flushes the
+     * outer one's SQEs with its own, which is no harm. Under submitLock.
+     */
+    private void flushHeldBack() {
+        int r = heldBackRefusal;
+        if (heldBackQueued && r == 0) {
+            r = flush();
+        }
+        if (r < 0) {
+            completeWithdrawn(r);
+        }
+        heldBackRefusal = 0;
+        heldBackQueued = false;
     }
 
     @Override
     protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
-        Object list = beginList(mode, notify, n);
+        ListCompletion list = beginList(mode, notify, n);
         for (int i = 0; i < n; i++) {
             UringOperation op = (UringOperation) ops[i];
             op.ordered = op.inCallOrder(); // before the lock: a block's first answer is a system call
@@ -560,7 +573,7 @@ public final class UringEngine extends JavaCompletingEngine {
     }
 
     /** A list member that joined {@code list} but was not submitted: idle again with {@code -negErrno}. */
-    private static void notQueued(Object list, UringOperation op, int negErrno) {
+    private static void notQueued(ListCompletion list, UringOperation op, int negErrno) {
         leaveList(list, op);
         markNotQueued(op, -negErrno);
     }
@@ -597,6 +610,9 @@ public final class UringEngine extends JavaCompletingEngine {
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
             }
         }
+        // Described (and checked) before an SQE is reserved: a reserved SQE left unfilled would
+        // carry its previous request to the kernel again.
+        UringRequest request = op.nextRequest();
         int sqe;
         while ((sqe = sq.reserve()) == SubmissionQueue.FULL) {
             int r = flush();
@@ -604,14 +620,8 @@ public final class UringEngine extends JavaCompletingEngine {
                 return r;
             }
         }
-        try {
-            op.prepare(sq, sqe);
-        } catch (RuntimeException | Error e) {
-            // A reserved SQE still holds the request it carried last time: left reserved, the
-            // next flush would submit that old request again. Give it back, count nothing.
-            sq.abandon(1);
-            throw e;
-        }
+        sq.prepare(sqe, request, op.userData());
+        op.inKernel = true;
         inFlight.incrementAndGet();
         return 0;
     }
@@ -647,10 +657,10 @@ public final class UringEngine extends JavaCompletingEngine {
 
     /** An SQE that a refused flush withdrew: its operation was never submitted. Under submitLock. */
     private void onWithdrawn(long userData) {
-        if ((userData & INTERNAL) != 0) {
+        if (UserData.isInternal(userData)) {
             return; // a cancel request: cancel() forgets its own ticket
         }
-        UringOperation op = slots.get((int) userData);
+        UringOperation op = blocks.get(UserData.index(userData));
         op.inKernel = false;
         inFlight.decrementAndGet();
         withdrawn.add(op);
@@ -730,15 +740,15 @@ public final class UringEngine extends JavaCompletingEngine {
     }
 
     private void onCompletion(long userData, int res, int flags) {
-        if ((userData & INTERNAL) != 0) {
-            Ticket t = tickets.remove(userData & ~INTERNAL);
+        if (UserData.isInternal(userData)) {
+            Ticket t = tickets.remove(UserData.internalId(userData));
             if (t != null) {
                 t.complete(res);
             }
             return;
         }
-        UringOperation op = slots.get((int) userData);
-        if (op == null || !op.inKernel || (op.generation & 0x7FFF_FFFF) != (int) (userData >>> 32)) {
+        UringOperation op = blocks.get(UserData.index(userData));
+        if (op == null || !op.inKernel || !UserData.isGeneration(userData, op.generation)) {
             Callbacks.report(new IllegalStateException("io_uring completion for unknown user_data 0x"
                     + Long.toHexString(userData) + " (res " + res + ") ignored"));
             return;
@@ -769,25 +779,15 @@ public final class UringEngine extends JavaCompletingEngine {
             return;
         }
         synchronized (submitLock) {
-            int r = 0;
             UringOperation op;
             while ((op = canceledByThreadExit.poll()) != null) {
                 if (op.cancelRequested) {
                     finish(op, -Errno.ECANCELED.code());
                 } else {
-                    // Accepted long ago: a refusal now is the operation's outcome.
-                    r = r < 0 ? r : enqueue(op);
-                    if (r < 0) {
-                        finish(op, r);
-                    }
+                    submitHeldBack(op);
                 }
             }
-            if (r == 0) {
-                r = flush();
-            }
-            if (r < 0) {
-                completeWithdrawn(r);
-            }
+            flushHeldBack();
         }
     }
 
@@ -831,9 +831,8 @@ public final class UringEngine extends JavaCompletingEngine {
     }
 
     /**
-     * {@code aio_cancel} of one operation: 0 canceled, 1 running (not canceled), 2 already done,
-     * or the {@code -errno} with which {@code io_uring_enter} refused the cancel request (the
-     * operation runs on).
+     * {@code aio_cancel} of one operation: a {@link CancelOutcome}, or the {@code -errno} with
+     * which {@code io_uring_enter} refused the cancel request (the operation runs on).
      */
     int cancel(UringOperation op) {
         synchronized (submitLock) {
@@ -850,20 +849,20 @@ public final class UringEngine extends JavaCompletingEngine {
                 completed(op, -Errno.ECANCELED.code());
             }
             if (waiting) {
-                return 0;
+                return CancelOutcome.CANCELED;
             }
             if (canceledByThreadExit.remove(op)) {
                 finish(op, -Errno.ECANCELED.code());
-                return 0;
+                return CancelOutcome.CANCELED;
             }
             if (deferredFsyncs.remove(op)) {
                 deferredFsyncCount--;
                 finish(op, -Errno.ECANCELED.code());
-                return 0;
+                return CancelOutcome.CANCELED;
             }
         }
         if (!op.inKernel) {
-            return 2;
+            return CancelOutcome.DONE;
         }
         long target = op.userData();
         long id = nextTicket.getAndIncrement();
@@ -876,7 +875,7 @@ public final class UringEngine extends JavaCompletingEngine {
                 // the flush made room
             }
             if (r == 0) {
-                sq.prepareCancel(sqe, target, 0, INTERNAL | id);
+                sq.prepareCancel(sqe, target, 0, UserData.ofInternal(id));
                 r = flush();
             }
             if (r < 0) {
@@ -894,12 +893,12 @@ public final class UringEngine extends JavaCompletingEngine {
         }
         int res = t.result;
         if (res == 0) {
-            return 0;
+            return CancelOutcome.CANCELED;
         }
         if (res == -Errno.EALREADY.code()) {
-            return 1;
+            return CancelOutcome.RUNNING;
         }
-        return 2; // -ENOENT: it completed before the cancel found it
+        return CancelOutcome.DONE; // -ENOENT: it completed before the cancel found it
     }
 
     @Override
@@ -910,7 +909,7 @@ public final class UringEngine extends JavaCompletingEngine {
             canceled = cancelLaneWaiting(fd);
         }
         boolean running = false;
-        AtomicReferenceArray<UringOperation> table = slots;
+        AtomicReferenceArray<UringOperation> table = blocks;
         for (int i = 0; i < table.length(); i++) {
             UringOperation op = table.get(i);
             if (op != null && op.fd() == fd && op.inKernel) {
@@ -919,14 +918,14 @@ public final class UringEngine extends JavaCompletingEngine {
                     return r; // the ones canceled so far complete with ECANCELED as usual
                 }
                 switch (r) {
-                    case 0 -> canceled = true;
-                    case 1 -> running = true;
+                    case CancelOutcome.CANCELED -> canceled = true;
+                    case CancelOutcome.RUNNING -> running = true;
                     default -> {
                     }
                 }
             }
         }
-        return running ? 1 : canceled ? 0 : 2;
+        return running ? CancelOutcome.RUNNING : canceled ? CancelOutcome.CANCELED : CancelOutcome.DONE;
     }
 
     // ---------------------------------------------------------------- close

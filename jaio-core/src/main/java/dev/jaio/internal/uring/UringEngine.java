@@ -38,7 +38,12 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>the submitter, right after {@code io_uring_enter} returns: reads from the page cache are
  *       completed inside that call, so a {@code LIO_WAIT} list of cached reads is submitted,
- *       completed and reaped with one system call and no thread switch;</li>
+ *       completed and reaped with one system call and no thread switch. For that call the
+ *       eventfd is switched off ({@code IORING_CQ_EVENTFD_DISABLED}, Linux 5.8), so what the
+ *       submitter reaps itself wakes no reaper. A {@code LIO_WAIT} list of regular-file
+ *       operations that did not all complete inside the submission (O_DIRECT) is waited for in
+ *       the kernel by the submitter ({@code io_uring_enter(0, n, GETEVENTS)}, holding both
+ *       locks) and reaped by it;</li>
  *   <li>a waiting thread, before it parks;</li>
  *   <li>the reaper thread, which sleeps in {@code read} on an eventfd registered with the ring
  *       ({@code IORING_REGISTER_EVENTFD}) and wakes when the kernel posts completions that
@@ -104,6 +109,8 @@ public final class UringEngine extends JavaCompletingEngine {
     private final int eventFd;
     private final Thread reaper;
     private volatile boolean stopping;
+    /** Times the reaper woke; see {@link #reaperWakeUps()}. Written by the reaper thread only. */
+    private volatile long reaperWakeUps;
 
     private final Object blocksLock = new Object();
     private volatile AtomicReferenceArray<UringOperation> blocks = new AtomicReferenceArray<>(64);
@@ -309,7 +316,7 @@ public final class UringEngine extends JavaCompletingEngine {
                 int r = enqueue(op);
                 boolean queued = r == 0;
                 if (queued) {
-                    r = flush();
+                    r = flushAndReapHere(null, 0);
                     queued = r == 0 || !withdrawn.remove(op);
                 }
                 if (r < 0) {
@@ -536,11 +543,13 @@ public final class UringEngine extends JavaCompletingEngine {
         int r = 0;
         synchronized (submitLock) {
             int i = 0;
+            boolean anyOrdered = false;
             for (; i < n && r == 0; i++) {
                 UringOperation op = (UringOperation) ops[i];
                 joinList(list, op);
                 if (!failsWithoutKernel(op)) {
                     op.sequence = ++submitSequence;
+                    anyOrdered |= op.ordered;
                     if (waitsInLane(op)) {
                         continue; // queued: submitted when the lane's earlier operations ended
                     }
@@ -552,7 +561,10 @@ public final class UringEngine extends JavaCompletingEngine {
                 }
             }
             if (r == 0) {
-                r = flush();
+                // LIO_WAIT: the same io_uring_enter waits for the list, unless an operation may
+                // wait for something else (a pipe, a socket: those keep call order) and would
+                // hold submitLock with it.
+                r = flushAndReapHere(ops, mode == LioMode.LIO_WAIT && !anyOrdered ? n : 0);
             }
             if (r < 0) {
                 // The kernel has what it consumed; the rest of the list was never submitted.
@@ -624,6 +636,71 @@ public final class UringEngine extends JavaCompletingEngine {
         op.inKernel = true;
         inFlight.incrementAndGet();
         return 0;
+    }
+
+    /**
+     * {@link #flush()} by a thread that reaps the ring's completions itself right after (it calls
+     * {@link #reapNow()} once it left submitLock): the kernel's eventfd signal is switched off
+     * ({@code IORING_CQ_EVENTFD_DISABLED}) for the {@code io_uring_enter}, so the completions
+     * posted inside it (reads from the page cache complete there) wake no reaper thread. Switched
+     * on again before returning: a completion posted in between is in the ring, and the caller's
+     * reap takes it. Under submitLock, which also serialises the updates of the flag word.
+     *
+     * <p>With {@code count > 0}, after submitting it waits in the kernel ({@link #waitInKernel})
+     * until the CQEs of {@code waitFor[0 .. count-1]} that were not reaped yet can all be in the
+     * ring, and reaps them here: a {@code LIO_WAIT} list of O_DIRECT reads is then submitted,
+     * waited for and reaped by its own thread, with no thread switch. Only for operations that
+     * end by themselves (regular files at offsets).
+     *
+     * @param waitFor the operations to wait for (their first {@code count}); unused when 0
+     */
+    private int flushAndReapHere(Operation[] waitFor, int count) {
+        boolean toggled = cq.setEventFdSignals(false);
+        try {
+            if (count == 0) {
+                return flush();
+            }
+            // The wait holds reapLock: the kernel waits for CQEs past the head, so another
+            // thread reaping meanwhile could keep it from ever seeing enough of them. Nobody
+            // else reaps this ring until the wait ends; it then reaps here, for every waiter.
+            synchronized (reapLock) {
+                int r = flush();
+                int unreaped = 0;
+                for (int i = 0; i < count; i++) {
+                    if (((UringOperation) waitFor[i]).inKernel) {
+                        unreaped++;
+                    }
+                }
+                // Each unreaped one's CQE is in the ring or still to come; more than the ring
+                // holds would never be there at once (the kernel keeps the rest back).
+                int target = Math.min(unreaped, cq.entries());
+                if (r == 0 && cq.ready() < target) {
+                    waitInKernel(target);
+                }
+                drainCompletionQueue();
+                return r;
+            }
+        } finally {
+            if (toggled) {
+                cq.setEventFdSignals(true);
+            }
+        }
+    }
+
+    /**
+     * Waits in the kernel until {@code waitFor} completions are in the ring (any, not only the
+     * caller's): {@code io_uring_enter(0, waitFor, GETEVENTS)}. Only for operations that end by
+     * themselves (regular files at offsets), as the wait holds submitLock and reapLock and does
+     * not see {@code Thread.interrupt()}. Under both locks.
+     */
+    private void waitInKernel(int waitFor) {
+        long r = ring.enter(0, waitFor, IoUringAbi.IORING_ENTER_GETEVENTS);
+        if (r < 0) {
+            // EBUSY (completions held back), a seccomp refusal, ...: the operations are in the
+            // kernel all the same, and the caller's ordinary wait takes over; the reaper makes
+            // sure nothing posted while its eventfd was off is left unseen.
+            wakeReaper();
+        }
     }
 
     /**
@@ -796,9 +873,15 @@ public final class UringEngine extends JavaCompletingEngine {
         reapNow();
     }
 
+    /** How many times the reaper thread woke from its eventfd; for tests. */
+    long reaperWakeUps() {
+        return reaperWakeUps;
+    }
+
     private void reapLoop() {
         while (!stopping) {
             long r = EventFd.await(eventFd);
+            reaperWakeUps++; // only this thread writes it
             if (r < 0) {
                 Callbacks.report(new IllegalStateException("io_uring reaper: read(eventfd) failed: "
                         + Failures.text((int) -r)));

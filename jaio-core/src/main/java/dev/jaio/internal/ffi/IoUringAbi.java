@@ -412,11 +412,6 @@ public final class IoUringAbi {
     public static final int IORING_SQ_CQ_OVERFLOW = 1 << 1;
     /** {@code IORING_SQ_TASKRUN}: sq_ring->flags, task work waits for an io_uring_enter. */
     public static final int IORING_SQ_TASKRUN = 1 << 2;
-    /**
-     * {@code IORING_CQ_EVENTFD_DISABLED} (5.8): cq_ring->flags, a word the application writes;
-     * while set, the kernel does not signal the registered eventfd.
-     */
-    public static final int IORING_CQ_EVENTFD_DISABLED = 1 << 0;
 
     /** {@code IORING_OP_NOP}. */
     public static final int IORING_OP_NOP = 0;
@@ -460,8 +455,6 @@ public final class IoUringAbi {
     public static final int IORING_REGISTER_PROBE = 8;
     /** {@code IORING_REGISTER_EVENTFD} (5.2): the eventfd the kernel signals when it posts completions. */
     public static final int IORING_REGISTER_EVENTFD = 4;
-    /** {@code IORING_UNREGISTER_EVENTFD} (5.2): io_uring_register opcode, no argument. */
-    public static final int IORING_UNREGISTER_EVENTFD = 5;
     /** {@code IO_URING_OP_SUPPORTED}: io_uring_probe_op.flags bit. */
     public static final int IO_URING_OP_SUPPORTED = 1 << 0;
 

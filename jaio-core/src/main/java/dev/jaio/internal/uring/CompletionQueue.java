@@ -5,8 +5,6 @@ import static dev.jaio.internal.ffi.IoUringAbi.CQE_RES;
 import static dev.jaio.internal.ffi.IoUringAbi.CQE_SIZE;
 import static dev.jaio.internal.ffi.IoUringAbi.CQE_USER_DATA;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_CQES;
-import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_FLAGS;
-import static dev.jaio.internal.ffi.IoUringAbi.IORING_CQ_EVENTFD_DISABLED;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_HEAD;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_OVERFLOW;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_RING_ENTRIES;
@@ -61,8 +59,6 @@ public final class CompletionQueue {
     private final long khead;
     private final long ktail;
     private final long koverflow;
-    /** Offset of {@code cq_ring->flags}, or -1 before Linux 5.8, whose offsets report it as 0. */
-    private final long kflags;
     private final long cqes;
     private final int entries;
     private final int mask;
@@ -82,9 +78,6 @@ public final class CompletionQueue {
         this.ktail = Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_TAIL));
         this.koverflow = Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_OVERFLOW));
         this.cqes = Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_CQES));
-        // cq_off.flags is 0 (a reserved field) before 5.8: offset 0 is the head, never write it.
-        long flagsOff = Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_FLAGS));
-        this.kflags = flagsOff == 0 ? -1 : flagsOff;
         // Written by the kernel before io_uring_setup returned and never changed.
         this.entries = ring.get(JAVA_INT, Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_RING_ENTRIES)));
         this.mask = ring.get(JAVA_INT, Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_RING_MASK)));
@@ -112,6 +105,16 @@ public final class CompletionQueue {
         // io_uring_smp_load_acquire(cq->ktail), as in io_uring_cq_ready
         tail = (int) WORD.getAcquire(ring, ktail);
         return tail - head;
+    }
+
+    /**
+     * Whether CQEs may be waiting, from the kernel's head and tail words alone: unlike
+     * {@link #ready()} it changes nothing, so any thread may ask, without being the consumer
+     * (a consumer may be reaping at the same time: then the answer may be stale, never harmful).
+     */
+    public boolean mayHaveReady() {
+        // io_uring_smp_load_acquire(cq->ktail) and the head as the consumer last stored it
+        return (int) WORD.getAcquire(ring, ktail) != (int) WORD.getAcquire(ring, khead);
     }
 
     /** {@code cqe->user_data} of the {@code i}-th ready CQE. */
@@ -173,37 +176,6 @@ public final class CompletionQueue {
             advance(delivered);
         }
         return delivered;
-    }
-
-    /**
-     * Whether the kernel has the {@code cq_ring->flags} word (Linux 5.8), so that
-     * {@link #setEventFdSignals} works.
-     */
-    public boolean hasEventFdToggle() {
-        return kflags >= 0;
-    }
-
-    /**
-     * Sets or clears {@code IORING_CQ_EVENTFD_DISABLED} in {@code cq_ring->flags} (liburing's
-     * {@code io_uring_cq_eventfd_toggle}): while cleared, the kernel signals the registered eventfd
-     * for each batch of completions it posts. The word is the application's; the kernel only reads
-     * it. Callers serialise their updates (the engine does so under the ring's reap lock).
-     *
-     * @param enabled whether the eventfd is signalled
-     * @return false, changing nothing, before Linux 5.8 (see {@link #hasEventFdToggle})
-     */
-    public boolean setEventFdSignals(boolean enabled) {
-        if (kflags < 0) {
-            return false;
-        }
-        // IO_URING_READ_ONCE / IO_URING_WRITE_ONCE(*cq->kflags): a plain word the kernel reads
-        // with READ_ONCE; a volatile store keeps it from being delayed past the io_uring_enter.
-        int flags = (int) WORD.getVolatile(ring, kflags);
-        int updated = enabled ? flags & ~IORING_CQ_EVENTFD_DISABLED : flags | IORING_CQ_EVENTFD_DISABLED;
-        if (updated != flags) {
-            WORD.setVolatile(ring, kflags, updated);
-        }
-        return true;
     }
 
     /**

@@ -28,20 +28,29 @@ final class UringOperation extends Operation {
     volatile boolean inKernel;
     /** The user asked to cancel this submission (so an ECANCELED completion is the answer). */
     volatile boolean cancelRequested;
-    /** Order of submission, engine-wide (under the submit lock): what an fsync must wait for. */
-    long sequence;
+    /**
+     * The number of a write or fsync in the order they were queued, engine-wide (see
+     * {@code UringEngine#writeSequence}): what an fsync must wait for. Volatile: an fsync reads
+     * the writes' numbers without their ring's lock.
+     */
+    volatile long sequence;
+    /**
+     * The ring the current (or last) submission went to, set before {@link #inKernel}: its
+     * completion comes there, and a cancel request must go there.
+     */
+    volatile EngineRing ring;
     /**
      * Whether the current submission keeps call order ({@link #inCallOrder()}), asked by the
-     * submitting thread before it takes the submit lock.
+     * submitting thread before it takes any lock.
      */
     boolean ordered;
     /**
      * This submission heads its descriptor's lane (see {@code UringEngine}): its end, whichever
-     * way it comes, hands the lane on. Set under the submit lock; cleared once, by whoever ends
-     * the submission (under the reap lock for a completion, else under the submit lock).
+     * way it comes, hands the lane on. Set under the engine's order lock; cleared once, by whoever ends
+     * the submission (under the reap lock for a completion, else under a lock of the engine).
      */
     volatile boolean laneHead;
-    /** This submission waits in its descriptor's lane and has not reached the kernel. Under the submit lock. */
+    /** This submission waits in its descriptor's lane and has not reached the kernel. Under the engine's order lock. */
     boolean laneWaiting;
     private MemorySegment iovecs;
 
@@ -113,7 +122,7 @@ final class UringOperation extends Operation {
     protected long pollNative() {
         long r = storedResult();
         if (r == PENDING) {
-            engine.reapNow();
+            engine.reapFor(this);
             r = storedResult();
         }
         return r;

@@ -184,7 +184,6 @@ class IoUringLayoutTest {
         m.put("IORING_SQ_NEED_WAKEUP", (long) IoUringAbi.IORING_SQ_NEED_WAKEUP);
         m.put("IORING_SQ_CQ_OVERFLOW", (long) IoUringAbi.IORING_SQ_CQ_OVERFLOW);
         m.put("IORING_SQ_TASKRUN", (long) IoUringAbi.IORING_SQ_TASKRUN);
-        m.put("IORING_CQ_EVENTFD_DISABLED", (long) IoUringAbi.IORING_CQ_EVENTFD_DISABLED);
         m.put("IORING_OP_NOP", (long) IoUringAbi.IORING_OP_NOP);
         m.put("IORING_OP_READV", (long) IoUringAbi.IORING_OP_READV);
         m.put("IORING_OP_WRITEV", (long) IoUringAbi.IORING_OP_WRITEV);
@@ -203,8 +202,6 @@ class IoUringLayoutTest {
         m.put("IORING_ASYNC_CANCEL_ANY", (long) IoUringAbi.IORING_ASYNC_CANCEL_ANY);
         m.put("IORING_ASYNC_CANCEL_USERDATA", (long) IoUringAbi.IORING_ASYNC_CANCEL_USERDATA);
         m.put("IORING_REGISTER_PROBE", (long) IoUringAbi.IORING_REGISTER_PROBE);
-        m.put("IORING_REGISTER_EVENTFD", (long) IoUringAbi.IORING_REGISTER_EVENTFD);
-        m.put("IORING_UNREGISTER_EVENTFD", (long) IoUringAbi.IORING_UNREGISTER_EVENTFD);
         m.put("IO_URING_OP_SUPPORTED", (long) IoUringAbi.IO_URING_OP_SUPPORTED);
         m.put("__NR_io_uring_setup", Syscall.NR_IO_URING_SETUP);
         m.put("__NR_io_uring_enter", Syscall.NR_IO_URING_ENTER);

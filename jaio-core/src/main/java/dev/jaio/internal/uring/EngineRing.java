@@ -34,6 +34,11 @@ final class EngineRing {
      * flush fails them and empties the list. Under submitLock.
      */
     final List<UringOperation> withdrawn = new ArrayList<>();
+    /**
+     * True while a submitter waits in the kernel for its list, holding {@link #reapLock}: it
+     * reaps everything when the wait ends, so the reaper thread need not queue for the lock.
+     */
+    volatile boolean submitterWaits;
     /** Called by {@link SubmissionQueue#withdrawUnconsumed} for each withdrawn SQE's user_data. */
     final LongConsumer onWithdrawn;
 

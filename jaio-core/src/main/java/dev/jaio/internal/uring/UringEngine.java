@@ -877,7 +877,15 @@ public final class UringEngine extends JavaCompletingEngine {
             // would never be there at once (the kernel keeps the rest back).
             int target = Math.min(unreaped, ring.cq.entries());
             if (r == 0 && ring.cq.ready() < target) {
-                waitInKernel(ring, target);
+                ring.submitterWaits = true; // the reaper leaves this ring alone meanwhile
+                try {
+                    waitInKernel(ring, target);
+                    drainCompletionQueue(ring);
+                } finally {
+                    ring.submitterWaits = false;
+                }
+                // A completion posted after that drain and before the flag fell found the reaper
+                // looking away: it is in the ring now, and reaped here.
             }
             drainCompletionQueue(ring);
             return r;
@@ -936,11 +944,16 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
-    /** Reaps every ring that may have completions. Any thread. */
+    /**
+     * Reaps every ring that may have completions, except one whose submitter waits for its list
+     * in the kernel: that one reaps its ring when the wait ends (blocking on its reapLock here would
+     * cost a futex and a context switch per list). Any thread.
+     */
     void reapAll() {
         for (int i = 0; i < ringCount; i++) {
             EngineRing r = rings.get(i);
-            if (r != null && r.index == i && (r.cq.mayHaveReady() || r.ring.completionsBacklogged())) {
+            if (r != null && r.index == i && !r.submitterWaits
+                    && (r.cq.mayHaveReady() || r.ring.completionsBacklogged())) {
                 reapNow(r);
             }
         }

@@ -845,11 +845,13 @@ public final class UringEngine extends JavaCompletingEngine {
      * {@link #flush} by a thread that reaps the ring's completions itself right after (it calls
      * {@link #reapNow} once it left the ring's locks).
      *
-     * <p>With {@code count > 0}, after submitting it waits in the kernel ({@link #waitInKernel})
-     * until the CQEs of {@code waitFor[0 .. count-1]} that were not reaped yet can all be in the
-     * ring, and reaps them here: a {@code LIO_WAIT} list of O_DIRECT reads is then submitted,
-     * waited for and reaped by its own thread, with no thread switch. Only for operations that
-     * end by themselves (regular files at offsets).
+     * <p>With {@code count > 0}, the same {@code io_uring_enter} that submits also waits
+     * ({@code IORING_ENTER_GETEVENTS}) until the CQEs of {@code waitFor[0 .. count-1]} that were
+     * not reaped yet can all be in the ring, and they are reaped here: a {@code LIO_WAIT} list is
+     * submitted, waited for and reaped by its own thread with one system call and no thread
+     * switch, from the page cache or O_DIRECT alike. Only for operations that end by themselves
+     * (regular files at offsets): the wait holds the ring's locks and does not see
+     * {@code Thread.interrupt()}.
      *
      * <p>(Switching the eventfd off around the call, {@code IORING_CQ_EVENTFD_DISABLED}, so that
      * completions posted inside it wake no reaper, was measured here on Linux 6.18 and made cached
@@ -865,7 +867,8 @@ public final class UringEngine extends JavaCompletingEngine {
         // reaping meanwhile could keep it from ever seeing enough of them. Nobody else reaps this
         // ring until the wait ends; it then reaps here, for every waiter.
         synchronized (ring.reapLock) {
-            int r = flush(ring);
+            // Counted before submitting: what is in the kernel on this ring and not reaped (nobody
+            // else reaps it now) has its CQE in the ring or still to come.
             int unreaped = 0;
             for (int i = 0; i < count; i++) {
                 UringOperation op = (UringOperation) waitFor[i];
@@ -873,20 +876,32 @@ public final class UringEngine extends JavaCompletingEngine {
                     unreaped++;
                 }
             }
-            // Each unreaped one's CQE is in the ring or still to come; more than the ring holds
-            // would never be there at once (the kernel keeps the rest back).
+            // More than the ring holds would never be there at once (the kernel keeps the rest back).
             int target = Math.min(unreaped, ring.cq.entries());
-            if (r == 0 && ring.cq.ready() < target) {
-                ring.submitterWaits = true; // the reaper leaves this ring alone meanwhile
-                try {
-                    waitInKernel(ring, target);
-                    drainCompletionQueue(ring);
-                } finally {
-                    ring.submitterWaits = false;
+            ring.submitterWaits = true; // the reaper leaves this ring alone meanwhile
+            int r;
+            try {
+                // Submit and wait in one io_uring_enter; page-cache reads are done inside it.
+                long first = ring.ring.enter(ring.sq.publish(), target, IoUringAbi.IORING_ENTER_GETEVENTS);
+                if (first >= 0 && ring.sq.pending() == 0) {
+                    r = 0;
+                } else if (first < 0 && first != -Errno.EAGAIN.code() && first != -Errno.EBUSY.code()) {
+                    // A refusal: the kernel consumed none of them, as flush() would have found.
+                    ring.sq.withdrawUnconsumed(ring.onWithdrawn);
+                    r = (int) first;
+                } else {
+                    // Partly consumed, or back-pressure: the ordinary loop, then the wait.
+                    r = flush(ring);
+                    if (r == 0 && ring.cq.ready() < target) {
+                        waitInKernel(ring, target);
+                    }
                 }
-                // A completion posted after that drain and before the flag fell found the reaper
-                // looking away: it is in the ring now, and reaped here.
+                drainCompletionQueue(ring);
+            } finally {
+                ring.submitterWaits = false;
             }
+            // A completion posted after that drain and before the flag fell found the reaper
+            // looking away: it is in the ring now, and reaped here.
             drainCompletionQueue(ring);
             return r;
         }

@@ -102,7 +102,7 @@ public abstract class JavaCompletingEngine extends AbstractEngine {
      * nothing has to be counted. The engine calls {@link #joinList} for each operation before
      * queuing it and {@link #listSubmitted} after the last.
      */
-    protected final Object beginList(LioMode mode, SigevNotify notify, int n) {
+    protected final ListCompletion beginList(LioMode mode, SigevNotify notify, int n) {
         if (mode != LioMode.LIO_NOWAIT || notify instanceof SigevNotify.SigevNone) {
             return null;
         }
@@ -110,26 +110,25 @@ public abstract class JavaCompletingEngine extends AbstractEngine {
     }
 
     /** Counts {@code op} toward {@code list} (from {@link #beginList}); before it is queued. */
-    protected static void joinList(Object list, Operation op) {
+    protected static void joinList(ListCompletion list, Operation op) {
         if (list != null) {
-            ListCompletion lc = (ListCompletion) list;
-            lc.add();
-            op.group = lc;
+            list.add();
+            op.group = list;
         }
     }
 
     /** {@code op} joined the list but could not be queued: it will never complete. */
-    protected static void leaveList(Object list, Operation op) {
+    protected static void leaveList(ListCompletion list, Operation op) {
         if (list != null && op.group == list) {
             op.group = null;
-            ((ListCompletion) list).arrive();
+            list.arrive();
         }
     }
 
     /** Every operation of the list was offered; releases the submission guard. */
-    protected static void listSubmitted(Object list) {
+    protected static void listSubmitted(ListCompletion list) {
         if (list != null) {
-            ((ListCompletion) list).arrive();
+            list.arrive();
         }
     }
 

@@ -10,8 +10,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The count starts at one extra "submission guard", released after the submitter has queued
  * what it could, so that a list whose operations all complete while it is still being submitted
  * (or whose operations could not be queued at all) fires exactly once, and only after submission.
+ *
+ * <p>Engines hold it as an opaque, typed handle between {@code JavaCompletingEngine.beginList}
+ * and {@code listSubmitted}; only this package counts with it.
  */
-final class ListCompletion {
+public final class ListCompletion {
     private final JavaCompletingEngine engine;
     private final SigevNotify notify;
     private final AtomicInteger remaining = new AtomicInteger(1);

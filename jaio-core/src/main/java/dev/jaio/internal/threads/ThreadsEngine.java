@@ -6,6 +6,7 @@ import dev.jaio.Errno;
 import dev.jaio.LioMode;
 import dev.jaio.SigevNotify;
 import dev.jaio.internal.JavaCompletingEngine;
+import dev.jaio.internal.ListCompletion;
 import dev.jaio.internal.OpKind;
 import dev.jaio.internal.Operation;
 import dev.jaio.internal.ffi.NativeAccess;
@@ -114,12 +115,12 @@ public final class ThreadsEngine extends JavaCompletingEngine {
      * if the submitter was interrupted while it waited (the operation is not queued; the
      * interrupt stays set).
      */
-    int enqueue(ThreadsOperation op, Object list) {
+    int enqueue(ThreadsOperation op, ListCompletion list) {
         return enqueue(op, list, sequence.incrementAndGet());
     }
 
-    /** {@link #enqueue(ThreadsOperation, Object)} as submission number {@code sequence}. */
-    private int enqueue(ThreadsOperation op, Object list, long sequence) {
+    /** {@link #enqueue(ThreadsOperation, ListCompletion)} as submission number {@code sequence}. */
+    private int enqueue(ThreadsOperation op, ListCompletion list, long sequence) {
         boolean inCallOrder = op.inCallOrder();
         op.queued(sequence);
         joinList(list, op);
@@ -153,7 +154,7 @@ public final class ThreadsEngine extends JavaCompletingEngine {
 
     @Override
     protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
-        Object list = beginList(mode, notify, n);
+        ListCompletion list = beginList(mode, notify, n);
         // One step for the whole list's numbers: submitters do not meet on the counter per operation.
         long first = sequence.getAndAdd(n) + 1;
         int result = 0;

@@ -107,6 +107,16 @@ public final class CompletionQueue {
         return tail - head;
     }
 
+    /**
+     * Whether CQEs may be waiting, from the kernel's head and tail words alone: unlike
+     * {@link #ready()} it changes nothing, so any thread may ask, without being the consumer
+     * (a consumer may be reaping at the same time: then the answer may be stale, never harmful).
+     */
+    public boolean mayHaveReady() {
+        // io_uring_smp_load_acquire(cq->ktail) and the head as the consumer last stored it
+        return (int) WORD.getAcquire(ring, ktail) != (int) WORD.getAcquire(ring, khead);
+    }
+
     /** {@code cqe->user_data} of the {@code i}-th ready CQE. */
     public long userData(int i) {
         return ring.get(JAVA_LONG, cqe(i) + CQE_USER_DATA);

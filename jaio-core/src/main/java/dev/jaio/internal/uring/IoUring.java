@@ -161,6 +161,21 @@ public final class IoUring implements AutoCloseable {
 
     /** {@link #setup(int, int, int)} through the given seam; tests pass a failing one. */
     static SetupResult setup(int entries, int cqEntries, int flags, SetupSyscall syscall) {
+        return setup(entries, cqEntries, flags, syscall, null);
+    }
+
+    /**
+     * {@link #setup(int, int)} whose ring makes its {@code io_uring_enter} and
+     * {@code io_uring_register} calls through {@code ringSyscalls}: an engine with several rings
+     * passes each the same one, so that a test's forced failures ({@value #FAIL_ENTER_PROPERTY})
+     * count the engine's calls, whichever ring makes them.
+     */
+    static SetupResult setup(int entries, int flags, RingSyscalls ringSyscalls) {
+        return setup(entries, 0, flags, SetupSyscall.current(), ringSyscalls);
+    }
+
+    private static SetupResult setup(int entries, int cqEntries, int flags, SetupSyscall syscall,
+            RingSyscalls shared) {
         if (entries <= 0) {
             throw new IllegalArgumentException("an io_uring needs at least 1 entry, not " + entries);
         }
@@ -179,7 +194,8 @@ public final class IoUring implements AutoCloseable {
         if (cqEntries > 0) {
             flags |= IORING_SETUP_CQSIZE;
         }
-        RingSyscalls ringSyscalls = RingSyscalls.current(); // before the ring exists: a typo throws, nothing leaks
+        // Before the ring exists: a typo throws, nothing leaks.
+        RingSyscalls ringSyscalls = shared != null ? shared : RingSyscalls.current();
         if (syscall == SetupSyscall.KERNEL && Platform.current() == Platform.UNSUPPORTED) {
             return new SetupResult.Refused(SetupFailure.unsupportedPlatform(Platform.describe()));
         }

@@ -343,6 +343,15 @@ public final class SubmissionQueue {
     }
 
     /**
+     * Fills SQE {@code slot} with {@code request} (liburing's {@code io_uring_prep_rw}): opcode,
+     * descriptor, address, length, offset and the opcode's flags, everything else zero.
+     */
+    void prepare(int slot, UringRequest request, long userData) {
+        prepare(slot, request.opcode(), request.fd(), request.address(), request.length(), request.offset(),
+                request.opFlags(), userData);
+    }
+
+    /**
      * Sets {@code sqe->flags} ({@code IOSQE_IO_DRAIN}, {@code IOSQE_IO_LINK}, ...). Call after the
      * {@code prepare*} method, which clears them.
      *

@@ -8,6 +8,7 @@ import dev.jaio.SigevNotify;
 import dev.jaio.internal.Callbacks;
 import dev.jaio.internal.Failures;
 import dev.jaio.internal.JavaCompletingEngine;
+import dev.jaio.internal.ListCompletion;
 import dev.jaio.internal.OpKind;
 import dev.jaio.internal.Operation;
 import dev.jaio.internal.ffi.EventFd;
@@ -17,42 +18,69 @@ import dev.jaio.internal.ffi.NativeAccess;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The engine "io_uring": one ring per engine, driven through raw system calls.
+ * The engine "io_uring": a small set of rings, each chosen by the threads that submit to it,
+ * driven through raw system calls.
  *
- * <p><b>Submitting.</b> The submission queue has one producer at a time: {@link #submitLock}.
- * A submitter fills one SQE per operation and calls {@code io_uring_enter} once for the whole
- * list (more often only when the list is longer than the ring, or when as many operations are in
- * flight as the completion queue has room for: back-pressure, the submitter reaps and waits).
+ * <p><b>Rings.</b> The engine has up to {@link #ringCount} rings (one per CPU, at least two),
+ * each an {@link EngineRing} with a lock for its submission side and one for its completion side.
+ * A thread is given a ring, round robin, the first time it submits to the engine, and keeps it:
+ * threads on different rings share no lock on the way to the kernel and back, so an engine used
+ * by several threads scales with them. Ring 0 is set up when the engine opens (which proves that
+ * io_uring works here); the others when a thread is first given them; all are closed with the
+ * engine. A ring that cannot be set up later (memory, limits) is replaced by ring 0, for good.
+ * The rings are shared by the threads given them and reaped by any thread, so they are set up
+ * without {@code IORING_SETUP_SINGLE_ISSUER} and {@code DEFER_TASKRUN} (which want one task to
+ * submit and reap, and a virtual thread's carrier changes) and without {@code COOP_TASKRUN}
+ * (completion work would wait for a submitter that may be parked in Java for long).
  *
- * <p><b>Reaping.</b> The completion queue has one consumer at a time: {@link #reapLock}.
- * Completions are reaped by whoever is there first:
+ * <p><b>Submitting.</b> A submitter fills one SQE per operation and calls {@code io_uring_enter}
+ * once for the whole list on its ring (more often only when the list is longer than the ring).
+ *
+ * <p><b>Reaping.</b> Completions are reaped by whoever is there first:
  * <ul>
  *   <li>the submitter, right after {@code io_uring_enter} returns: reads from the page cache are
  *       completed inside that call, so a {@code LIO_WAIT} list of cached reads is submitted,
- *       completed and reaped with one system call and no thread switch;</li>
- *   <li>a waiting thread, before it parks;</li>
- *   <li>the reaper thread, which sleeps in {@code read} on an eventfd registered with the ring
- *       ({@code IORING_REGISTER_EVENTFD}) and wakes when the kernel posts completions that
+ *       completed and reaped with one system call and no thread switch (the kernel still signals
+ *       the eventfd for them, so the reaper wakes and finds nothing). A {@code LIO_WAIT} list of regular-file
+ *       operations that did not all complete inside the submission (O_DIRECT) is waited for in
+ *       the kernel by the submitter ({@code io_uring_enter(0, n, GETEVENTS)}, holding its ring's
+ *       locks) and reaped by it;</li>
+ *   <li>a waiting thread, before it parks (the rings of what it waits for);</li>
+ *   <li>the reaper thread, which sleeps in {@code read} on one eventfd registered with every
+ *       ring ({@code IORING_REGISTER_EVENTFD}) and wakes when the kernel posts completions that
  *       happen later (O_DIRECT, io-wq): no core spins, an idle engine costs nothing.</li>
  * </ul>
  * Reaping stores each result and unparks the thread waiting for it; waits park in Java, so they
- * honour {@code Thread.interrupt()} and do not pin virtual threads' carriers.
+ * honour {@code Thread.interrupt()} and do not pin virtual threads' carriers. An operation
+ * completes on the ring it was submitted to; everything else (the block table, call order, fsync
+ * hold-back, cancel) is the engine's, so callbacks, {@code aio_suspend} from another thread and
+ * {@code aio_cancel} work across rings.
  *
- * <p><b>user_data</b> is a block's slot in {@link #slots} and a generation; internal requests
- * (cancels, the wake-up NOP) have bit 63 set.
+ * <p><b>user_data</b> is a block's index in {@link #blocks} and a generation; internal requests
+ * (cancels) have bit 63 set: see {@link UserData}.
  *
- * <p><b>fsync</b>: POSIX wants an {@code aio_fsync} to cover the writes queued before it. The
- * engine submits an fsync only when no earlier write of its descriptor is in flight, holding it
- * back until then (see {@link #deferFsync}); unlike {@code IOSQE_IO_DRAIN}, this never delays
- * later operations or other descriptors.
+ * <p><b>fsync</b>: POSIX wants an {@code aio_fsync} to cover the writes queued before it. Each
+ * write takes a number from {@link #writeSequence} when it gets its SQE (after marking itself in
+ * the kernel, so an fsync that numbered itself later cannot miss it); the engine submits an fsync
+ * only when no earlier-numbered write of its descriptor is in flight, holding it back until then
+ * (see {@link #deferFsync}); unlike {@code IOSQE_IO_DRAIN}, this never delays later operations or
+ * other descriptors, and works across rings.
  *
  * <p><b>Call order.</b> POSIX wants the operations of a descriptor without offsets (pipe, FIFO,
  * socket, terminal) carried out in call order, and the writes of an {@code O_APPEND} descriptor
@@ -62,10 +90,10 @@ import java.util.concurrent.locks.LockSupport;
  * earlier one of its descriptor is there: the first heads the descriptor's lane ({@link #lanes})
  * and is submitted; later ones wait in the lane, unsubmitted and still cancelable, and when the
  * head's completion is reaped the next one is submitted (by the thread that reaped it, unless it
- * holds the submit lock, then by the reaper thread: never from inside the completion callback, see
+ * holds a lock, then by the reaper thread: never from inside the completion callback, see
  * {@link #releaseLanes}). {@code IOSQE_IO_LINK} would order only one submission's requests, and a
- * failure would cancel the rest of its chain, which POSIX does not do. Regular files at explicit
- * offsets never touch a lane: their blocks keep the answer and submit as before.
+ * failure would cancel the rest of its chain, which POSIX does not do. Lanes and held-back fsyncs
+ * are under the engine's {@link #orderLock}; regular files at explicit offsets never take it.
  *
  * <p><b>Refusals.</b> A security policy may allow {@code io_uring_setup} and refuse
  * {@code io_uring_register} or {@code io_uring_enter} (a seccomp filter can). Opening therefore
@@ -79,73 +107,77 @@ import java.util.concurrent.locks.LockSupport;
  * accepted (a held-back fsync) completes with the errno. EAGAIN and EBUSY stay back-pressure.
  *
  * <p><b>Closing</b> cancels what is in flight, waits for every completion (so the kernel writes no
- * buffer any more), stops the reaper, then unmaps the ring.
+ * buffer any more), stops the reaper, then unmaps every ring.
  *
  * <p>Thread-safe.
  */
 public final class UringEngine extends JavaCompletingEngine {
     /** Default ring size: 256 SQEs, 512 CQEs. */
     static final int DEFAULT_QUEUE_DEPTH = 256;
-    private static final long INTERNAL = 1L << 63;
     private static final int REAP_BATCH = 4096;
+    /** At most this many rings, however many CPUs. */
+    private static final int MAX_RINGS = 64;
 
-    private final IoUring ring;
-    private final SubmissionQueue sq;
-    private final CompletionQueue cq;
+    private final int depth;
+    /** io_uring_enter and io_uring_register of every ring: the kernel's, or a test's forced failures. */
+    private final RingSyscalls syscalls;
     private final boolean vectored;
-    /**
-     * Monitors, not {@code ReentrantLock}s: a contended {@code ReentrantLock} allocates a queue node
-     * per waiting thread, and the reaper and a submitter do meet here.
-     */
-    private final Object submitLock = new Object();
-    private final Object reapLock = new Object();
-    private final AtomicInteger inFlight = new AtomicInteger();
-    private final int maxInFlight;
     private final int eventFd;
+    /** The rings set up so far; slot 0 from the start, the others on first use. */
+    private final AtomicReferenceArray<EngineRing> rings;
+    private final int ringCount;
+    private final Object ringsLock = new Object();
+    private final AtomicInteger nextRing = new AtomicInteger();
+    /** The ring of each thread that used this engine; see {@link #ringOfThisThread()}. */
+    private final ThreadLocal<EngineRing> threadRing = new ThreadLocal<>();
     private final Thread reaper;
     private volatile boolean stopping;
 
-    private final Object slotsLock = new Object();
-    private volatile AtomicReferenceArray<UringOperation> slots = new AtomicReferenceArray<>(64);
-    private int[] freeSlots = new int[64];
+    private final Object blocksLock = new Object();
+    private volatile AtomicReferenceArray<UringOperation> blocks = new AtomicReferenceArray<>(64);
+    private int[] freeIndexes = new int[64];
     private int freeCount;
-    private int nextSlot;
+    private int nextIndex;
 
     private final AtomicLong nextTicket = new AtomicLong(1);
     private final ConcurrentHashMap<Long, Ticket> tickets = new ConcurrentHashMap<>();
     private final CompletionConsumer onCompletion = this::onCompletion;
-    /** Order of submission; see {@link UringOperation#sequence}. Under submitLock. */
-    private long submitSequence;
-    /** fsyncs waiting for earlier writes of their descriptor; see {@link #deferFsync}. Under submitLock. */
-    private final java.util.List<UringOperation> deferredFsyncs = new java.util.ArrayList<>();
+
+    /**
+     * Call order and fsync hold-back: {@link #lanes}, {@link #deferredFsyncs}, the held-back
+     * batch. Taken before a ring's locks, never while holding one.
+     */
+    private final Object orderLock = new Object();
+    /**
+     * Numbers writes and fsyncs in the order they were queued; see {@link UringOperation#sequence}.
+     * Reads take none: no fsync waits for them.
+     */
+    private final AtomicLong writeSequence = new AtomicLong();
+    /** fsyncs waiting for earlier writes of their descriptor; see {@link #deferFsync}. Under orderLock. */
+    private final List<UringOperation> deferredFsyncs = new ArrayList<>();
     private volatile int deferredFsyncCount;
     /**
      * Call order: the operations of each descriptor's lane waiting for the lane's head (the one
      * in the kernel, or held back as a deferred fsync or a resubmission) to end, oldest first. A
-     * lane exists from its head's submission until its last operation ended. Under submitLock.
+     * lane exists from its head's submission until its last operation ended. Under orderLock.
      */
-    private final java.util.HashMap<Integer, java.util.ArrayDeque<UringOperation>> lanes = new java.util.HashMap<>();
+    private final HashMap<Integer, ArrayDeque<UringOperation>> lanes = new HashMap<>();
     /**
      * Descriptors whose lane head ended: each entry submits the lane's next operation (or ends the
-     * lane); see {@link #releaseLanes}. Filled under reapLock or submitLock, emptied under submitLock.
+     * lane); see {@link #releaseLanes}. Filled by anyone, emptied under orderLock.
      */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Integer> endedLaneHeads =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Integer> endedLaneHeads = new ConcurrentLinkedQueue<>();
     /** Operations to submit again from the reaper thread; see {@link #resubmitCanceledByThreadExit()}. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<UringOperation> canceledByThreadExit =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
-    /**
-     * Operations whose SQEs the last refused {@link #flush()} withdrew, oldest first; whoever
-     * called the flush fails them and empties the list. Under submitLock.
-     */
-    private final java.util.List<UringOperation> withdrawn = new java.util.ArrayList<>();
-    private final java.util.function.LongConsumer onWithdrawn = this::onWithdrawn;
+    private final ConcurrentLinkedQueue<UringOperation> canceledByThreadExit = new ConcurrentLinkedQueue<>();
+    /** The batch of {@link #submitHeldBack}: its ring, first refusal, and whether an SQE waits for the flush. Under orderLock. */
+    private EngineRing heldBackRing;
+    private int heldBackRefusal;
+    private boolean heldBackQueued;
     /** Whether a refused move of held-back completions was reported; see {@link #backlogRefused}. */
-    private final java.util.concurrent.atomic.AtomicBoolean backlogRefusalReported =
-            new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean backlogRefusalReported = new AtomicBoolean();
 
     /**
-     * Opens a ring.
+     * Opens the engine and its first ring.
      *
      * @throws UnsupportedOperationException when io_uring cannot work here, saying why: the call
      *         that was refused first ({@code io_uring_setup}, {@code io_uring_register},
@@ -154,8 +186,10 @@ public final class UringEngine extends JavaCompletingEngine {
     public UringEngine(AioEngineOptions options, boolean processWide) {
         super("io_uring", processWide);
         NativeAccess.ensureEnabled();
-        int depth = options.queueDepth() > 0 ? options.queueDepth() : DEFAULT_QUEUE_DEPTH;
-        IoUring r = switch (IoUring.setup(Math.min(depth, IoUring.MAX_ENTRIES), IoUringAbi.IORING_SETUP_CLAMP)) {
+        int requested = options.queueDepth() > 0 ? options.queueDepth() : DEFAULT_QUEUE_DEPTH;
+        this.depth = Math.min(requested, IoUring.MAX_ENTRIES);
+        this.syscalls = RingSyscalls.current();
+        IoUring r = switch (IoUring.setup(depth, IoUringAbi.IORING_SETUP_CLAMP, syscalls)) {
             case SetupResult.Ready ready -> ready.ring();
             case SetupResult.Refused refused -> throw new UnsupportedOperationException(refused.failure().message());
         };
@@ -174,13 +208,10 @@ public final class UringEngine extends JavaCompletingEngine {
             if (efd < 0) {
                 throw new UnsupportedOperationException("eventfd failed: " + Failures.text(-efd));
             }
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment fdArg = arena.allocateFrom(ValueLayout.JAVA_INT, efd);
-                long reg = r.register(IoUringAbi.IORING_REGISTER_EVENTFD, fdArg, 1);
-                if (reg < 0) {
-                    throw new UnsupportedOperationException(
-                            SetupFailure.ofRegister("IORING_REGISTER_EVENTFD", (int) -reg).message());
-                }
+            long reg = registerEventFd(r, efd);
+            if (reg < 0) {
+                throw new UnsupportedOperationException(
+                        SetupFailure.ofRegister("IORING_REGISTER_EVENTFD", (int) -reg).message());
             }
             requireRoundTrip(r);
         } catch (RuntimeException | Error e) {
@@ -190,17 +221,26 @@ public final class UringEngine extends JavaCompletingEngine {
             r.close();
             throw e;
         }
-        this.ring = r;
-        this.sq = r.submissionQueue();
-        this.cq = r.completionQueue();
         this.eventFd = efd;
-        // Without IORING_FEAT_NODROP (before 5.5) a completion that does not fit the CQ is lost:
-        // then never have more in flight than it holds. With it (every kernel that has
-        // IORING_OP_READ, which jaio needs), the kernel keeps overflowing completions itself, and a
-        // limit here could only deadlock: operations that wait for something (a pipe, a socket)
-        // would hold back the submission of the very one that unblocks them.
-        this.maxInFlight = r.features().noDrop() ? Integer.MAX_VALUE : cq.entries();
+        this.ringCount = Math.clamp(Runtime.getRuntime().availableProcessors(), 2, MAX_RINGS);
+        this.rings = new AtomicReferenceArray<>(ringCount);
+        rings.set(0, newEngineRing(0, r));
         this.reaper = Thread.ofPlatform().daemon().name("jaio-io_uring-reaper").start(this::reapLoop);
+    }
+
+    private EngineRing newEngineRing(int index, IoUring r) {
+        EngineRing[] self = new EngineRing[1];
+        EngineRing er = new EngineRing(index, r, userData -> onWithdrawn(self[0], userData));
+        self[0] = er;
+        return er;
+    }
+
+    /** {@code IORING_REGISTER_EVENTFD} of {@code efd} with {@code r}: 0 or {@code -errno}. */
+    private static long registerEventFd(IoUring r, int efd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fdArg = arena.allocateFrom(ValueLayout.JAVA_INT, efd);
+            return r.register(IoUringAbi.IORING_REGISTER_EVENTFD, fdArg, 1);
+        }
     }
 
     /**
@@ -212,7 +252,7 @@ public final class UringEngine extends JavaCompletingEngine {
     private static void requireRoundTrip(IoUring r) {
         SubmissionQueue sq = r.submissionQueue();
         int sqe = sq.reserve(); // a new ring: never full
-        sq.prepareNop(sqe, INTERNAL);
+        sq.prepareNop(sqe, UserData.ofInternal(0));
         long consumed = r.submitAndWait(1);
         if (consumed < 0) {
             throw new UnsupportedOperationException(SetupFailure.ofEnter((int) -consumed).message());
@@ -222,7 +262,7 @@ public final class UringEngine extends JavaCompletingEngine {
             cqe[0] = userData;
             cqe[1] = res;
         }, 1);
-        if (consumed != 1 || reaped != 1 || cqe[0] != INTERNAL || cqe[1] != 0) {
+        if (consumed != 1 || reaped != 1 || cqe[0] != UserData.ofInternal(0) || cqe[1] != 0) {
             throw new UnsupportedOperationException("io_uring does not work as jaio expects: a NOP submitted with"
                     + " io_uring_enter(1, 1, IORING_ENTER_GETEVENTS) was consumed " + consumed + " time(s) and gave "
                     + reaped + " completion(s) (user_data 0x" + Long.toHexString(cqe[0]) + ", res " + cqe[1] + ")");
@@ -242,9 +282,9 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
-    /** The ring's features, for {@code jaio probe} and tests. */
+    /** The first ring's features, for {@code jaio probe} and tests. */
     public RingFeatures features() {
-        return ring.features();
+        return rings.get(0).ring.features();
     }
 
     @Override
@@ -257,35 +297,103 @@ public final class UringEngine extends JavaCompletingEngine {
         return vectored;
     }
 
-    // ---------------------------------------------------------------- the slot table
+    // ---------------------------------------------------------------- rings
+
+    /** How many rings this engine may have; for tests. */
+    int ringCount() {
+        return ringCount;
+    }
+
+    /** How many distinct rings are set up now; for tests. */
+    int ringsInUse() {
+        int n = 0;
+        for (int i = 0; i < ringCount; i++) {
+            EngineRing r = rings.get(i);
+            if (r != null && r.index == i) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The ring of the calling thread: given round robin at its first submission, then kept (a
+     * {@code ThreadLocal} read, nothing allocated).
+     */
+    EngineRing ringOfThisThread() {
+        EngineRing r = threadRing.get();
+        if (r == null) {
+            r = ringAt(Math.floorMod(nextRing.getAndIncrement(), ringCount));
+            threadRing.set(r);
+        }
+        return r;
+    }
+
+    /** Ring {@code i}, set up now if it is not yet; ring 0 if that fails. */
+    private EngineRing ringAt(int i) {
+        EngineRing r = rings.get(i);
+        if (r != null) {
+            return r;
+        }
+        synchronized (ringsLock) {
+            r = rings.get(i);
+            if (r == null) {
+                r = setUpRing(i);
+                rings.set(i, r);
+            }
+            return r;
+        }
+    }
+
+    /**
+     * A further ring like ring 0, registered with the engine's eventfd; ring 0 itself when the
+     * kernel refuses (memory, {@code RLIMIT_MEMLOCK} before 5.12): the engine works on, with fewer
+     * rings. Under ringsLock.
+     */
+    private EngineRing setUpRing(int i) {
+        if (isClosed()) {
+            return rings.get(0);
+        }
+        if (!(IoUring.setup(depth, IoUringAbi.IORING_SETUP_CLAMP, syscalls) instanceof SetupResult.Ready ready)) {
+            return rings.get(0);
+        }
+        IoUring r = ready.ring();
+        if (registerEventFd(r, eventFd) < 0) {
+            r.close();
+            return rings.get(0);
+        }
+        return newEngineRing(i, r);
+    }
+
+    // ---------------------------------------------------------------- the block table
 
     int register(UringOperation op) {
-        synchronized (slotsLock) {
+        synchronized (blocksLock) {
             int index;
             if (freeCount > 0) {
-                index = freeSlots[--freeCount];
+                index = freeIndexes[--freeCount];
             } else {
-                index = nextSlot++;
-                if (index == slots.length()) {
+                index = nextIndex++;
+                if (index == blocks.length()) {
                     AtomicReferenceArray<UringOperation> bigger = new AtomicReferenceArray<>(2 * index);
                     for (int i = 0; i < index; i++) {
-                        bigger.set(i, slots.get(i));
+                        bigger.set(i, blocks.get(i));
                     }
-                    slots = bigger;
+                    blocks = bigger;
                 }
             }
-            slots.set(index, op);
+            blocks.set(index, op);
             return index;
         }
     }
 
     void unregister(UringOperation op) {
-        synchronized (slotsLock) {
-            slots.set(op.slot, null);
-            if (freeCount == freeSlots.length) {
-                freeSlots = java.util.Arrays.copyOf(freeSlots, 2 * freeCount);
+        synchronized (blocksLock) {
+            blocks.set(op.index, null);
+            if (freeCount == freeIndexes.length) {
+                freeIndexes = Arrays.copyOf(freeIndexes, 2 * freeCount);
             }
-            freeSlots[freeCount++] = op.slot;
+            freeIndexes[freeCount++] = op.index;
         }
     }
 
@@ -296,30 +404,48 @@ public final class UringEngine extends JavaCompletingEngine {
             return 0;
         }
         op.ordered = op.inCallOrder(); // a kept answer for a reused block: no system call
-        synchronized (submitLock) {
-            op.sequence = ++submitSequence;
-            if (waitsInLane(op)) {
-                // submitted when the operations before it in its lane have ended
-            } else if (op.kind() == OpKind.FSYNC && waitsForEarlierWrites(op)) {
-                deferFsync(op);
-            } else {
-                int r = enqueue(op);
-                boolean queued = r == 0;
-                if (queued) {
-                    r = flush();
-                    queued = r == 0 || !withdrawn.remove(op);
-                }
-                if (r < 0) {
-                    completeWithdrawn(r); // none: the ring held nothing unsubmitted before this one
-                }
-                if (!queued) {
-                    endLaneHeadLater(op); // its lane was made for it: nothing waits there yet
-                    return r; // the block is idle again, error() says why
+        EngineRing ring = ringOfThisThread();
+        int r;
+        if (op.ordered || op.kind() == OpKind.FSYNC) {
+            synchronized (orderLock) {
+                op.sequence = writeSequence.incrementAndGet();
+                if (waitsInLane(op)) {
+                    r = 0; // submitted when the operations before it in its lane have ended
+                } else if (op.kind() == OpKind.FSYNC && waitsForEarlierWrites(op)) {
+                    deferFsync(op);
+                    r = 0;
+                } else {
+                    r = submitNow(ring, op);
                 }
             }
+        } else {
+            r = submitNow(ring, op);
         }
-        reapNow();
+        if (r < 0) {
+            return r; // the block is idle again, error() says why
+        }
+        reapNow(ring);
         return 0;
+    }
+
+    /** Submits {@code op} on {@code ring} at once: 0, or the {@code -errno} that left it unqueued. */
+    private int submitNow(EngineRing ring, UringOperation op) {
+        synchronized (ring.submitLock) {
+            int r = enqueue(ring, op);
+            boolean queued = r == 0;
+            if (queued) {
+                r = flushAndReapHere(ring, null, 0);
+                queued = r == 0 || !ring.withdrawn.remove(op);
+            }
+            if (r < 0) {
+                completeWithdrawn(ring, r); // none: the ring held nothing unsubmitted before this one
+            }
+            if (!queued) {
+                endLaneHeadLater(op); // its lane was made for it: nothing waits there yet
+                return r;
+            }
+            return 0;
+        }
     }
 
     // ---------------------------------------------------------------- call order
@@ -327,15 +453,15 @@ public final class UringEngine extends JavaCompletingEngine {
     /**
      * Enters {@code op} into its descriptor's lane if it keeps call order. True if it waits there,
      * behind earlier operations of the lane; false if it is to be submitted now: it keeps no order,
-     * or it heads a lane made for it. Under submitLock.
+     * or it heads a lane made for it. Under orderLock.
      */
     private boolean waitsInLane(UringOperation op) {
         if (!op.ordered) {
             return false;
         }
-        java.util.ArrayDeque<UringOperation> lane = lanes.get(op.fd());
+        ArrayDeque<UringOperation> lane = lanes.get(op.fd());
         if (lane == null) {
-            lanes.put(op.fd(), new java.util.ArrayDeque<>(4));
+            lanes.put(op.fd(), new ArrayDeque<>(4));
             op.laneHead = true;
             return false;
         }
@@ -348,7 +474,7 @@ public final class UringEngine extends JavaCompletingEngine {
      * {@code op}'s submission ends (it completes, or never reached the kernel): if it headed its
      * lane, the lane's next operation is due, and {@link #releaseLanes} submits it. True if so;
      * then the caller sees that somebody releases it. Call before {@link #completed}: from then on
-     * the block's owner may submit it again. Under reapLock or submitLock.
+     * the block's owner may submit it again. Any thread, any lock.
      */
     private boolean endLaneHead(UringOperation op) {
         if (!op.laneHead) {
@@ -366,28 +492,31 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
-    /** Completes {@code op}, which did not complete in the kernel, handing its lane on. Under submitLock. */
+    /** Completes {@code op}, which did not complete in the kernel, handing its lane on. */
     private void finish(UringOperation op, long result) {
         endLaneHeadLater(op);
         completed(op, result);
     }
 
+    /** Whether the calling thread holds a lock that {@link #releaseLanes} would have to take after it. */
+    private boolean holdsAnyLock(EngineRing ring) {
+        return Thread.holdsLock(orderLock) || Thread.holdsLock(ring.submitLock) || Thread.holdsLock(ring.reapLock);
+    }
+
     /**
      * Submits the next operation of each lane whose head ended, which heads it in turn; a lane
-     * left empty ends. Takes submitLock, so never called from a completion (under reapLock) nor by
-     * a thread that holds submitLock and might be reaping: {@link #reapNow()} calls it once it left
-     * reapLock, and hands it to the reaper thread when its caller holds submitLock.
+     * left empty ends. Takes orderLock, so never called from a completion (under a reapLock) nor by
+     * a thread that holds a ring's lock: {@link #reapNow} calls it once it left the ring's locks,
+     * and hands it to the reaper thread when its caller holds one.
      */
     private void releaseLanes() {
         if (endedLaneHeads.isEmpty()) {
             return;
         }
-        synchronized (submitLock) {
-            int r = 0;
-            boolean submitted = false;
+        synchronized (orderLock) {
             Integer fd;
             while ((fd = endedLaneHeads.poll()) != null) {
-                java.util.ArrayDeque<UringOperation> lane = lanes.get(fd);
+                ArrayDeque<UringOperation> lane = lanes.get(fd);
                 if (lane == null) {
                     continue;
                 }
@@ -400,33 +529,22 @@ public final class UringEngine extends JavaCompletingEngine {
                 next.laneHead = true;
                 if (next.kind() == OpKind.FSYNC && waitsForEarlierWrites(next)) {
                     deferFsync(next);
-                    continue;
-                }
-                // Accepted long ago: a refusal now is the operation's outcome, and the lane's
-                // next one is tried in turn (its fd is back in the queue).
-                r = r < 0 ? r : enqueue(next);
-                if (r < 0) {
-                    endLaneHead(next);
-                    completed(next, r);
                 } else {
-                    submitted = true;
+                    // A refusal ends it as head: its fd is back in endedLaneHeads, so the
+                    // lane's next one is tried in turn by this loop.
+                    submitHeldBack(next);
                 }
             }
-            if (submitted && r == 0) {
-                r = flush();
-            }
-            if (r < 0) {
-                completeWithdrawn(r);
-            }
+            flushHeldBack();
         }
     }
 
     /**
      * Cancels every operation waiting in {@code fd}'s lane (none of them reached the kernel): each
-     * completes with ECANCELED. Whether there was one. Under submitLock.
+     * completes with ECANCELED. Whether there was one. Under orderLock.
      */
     private boolean cancelLaneWaiting(int fd) {
-        java.util.ArrayDeque<UringOperation> lane = lanes.get(fd);
+        ArrayDeque<UringOperation> lane = lanes.get(fd);
         if (lane == null || lane.isEmpty()) {
             return false;
         }
@@ -442,11 +560,14 @@ public final class UringEngine extends JavaCompletingEngine {
     // ---------------------------------------------------------------- fsync ordering
 
     /**
-     * Whether a write of {@code fsync}'s descriptor, submitted before it, is still in flight.
-     * Under submitLock. Scans the block table: fsyncs are rare next to reads and writes.
+     * Whether a write of {@code fsync}'s descriptor, queued before it, is still in flight.
+     * Under orderLock. Scans the block table: fsyncs are rare next to reads and writes. A write
+     * marks itself in the kernel before it takes its number, so one numbered before the fsync is
+     * seen here (with that number, or with an older one of an earlier submission, which counts as
+     * earlier too: the fsync then waits for it, and is released when it completes).
      */
     private boolean waitsForEarlierWrites(UringOperation fsync) {
-        AtomicReferenceArray<UringOperation> table = slots;
+        AtomicReferenceArray<UringOperation> table = blocks;
         for (int i = 0; i < table.length(); i++) {
             UringOperation w = table.get(i);
             if (w != null && w.inKernel && blocks(w, fsync)) {
@@ -462,15 +583,18 @@ public final class UringEngine extends JavaCompletingEngine {
     }
 
     private static boolean blocks(UringOperation write, UringOperation fsync) {
-        return write.fd() == fsync.fd() && (write.kind() == OpKind.WRITE || write.kind() == OpKind.WRITEV)
-                && write.sequence < fsync.sequence;
+        return write.fd() == fsync.fd() && isWrite(write) && write.sequence < fsync.sequence;
+    }
+
+    private static boolean isWrite(UringOperation op) {
+        return op.kind() == OpKind.WRITE || op.kind() == OpKind.WRITEV;
     }
 
     /**
      * POSIX: an {@code aio_fsync} covers the writes queued before it, and only those. io_uring's
      * {@code IOSQE_IO_DRAIN} would also hold back every later operation of the ring, of any
      * descriptor, until the fsync is done; instead the fsync waits here, unsubmitted, until the
-     * earlier writes of its descriptor have completed. Under submitLock.
+     * earlier writes of its descriptor have completed. Under orderLock.
      */
     private void deferFsync(UringOperation fsync) {
         deferredFsyncs.add(fsync);
@@ -482,56 +606,121 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
-    /** Submits the deferred fsyncs whose earlier writes have all completed. */
+    /** Submits the deferred fsyncs whose earlier writes have all completed. Takes orderLock. */
     private void releaseDeferredFsyncs() {
         if (deferredFsyncCount == 0) {
             return;
         }
-        synchronized (submitLock) {
-            boolean submitted = false;
-            int r = 0;
-            for (java.util.Iterator<UringOperation> it = deferredFsyncs.iterator(); it.hasNext(); ) {
+        synchronized (orderLock) {
+            for (Iterator<UringOperation> it = deferredFsyncs.iterator(); it.hasNext(); ) {
                 UringOperation fsync = it.next();
                 if (!waitsForEarlierWrites(fsync)) {
                     it.remove();
                     deferredFsyncCount--;
-                    // Accepted long ago: a refusal now is the fsync's outcome, like any I/O error.
-                    r = r < 0 ? r : enqueue(fsync);
-                    if (r < 0) {
-                        finish(fsync, r);
-                    } else {
-                        submitted = true;
-                    }
+                    submitHeldBack(fsync);
                 }
             }
-            if (submitted && r == 0) {
-                r = flush();
-            }
-            if (r < 0) {
-                completeWithdrawn(r);
-            }
+            flushHeldBack();
         }
     }
 
+    /** A write left the kernel without completing there: fsyncs held back for it may go now. */
+    private void writeLeftKernel(UringOperation op) {
+        if (deferredFsyncCount > 0 && isWrite(op)) {
+            wakeReaper(); // the reaper submits the fsyncs this write held back
+        }
+    }
+
+    // ---------------------------------------------------------------- held-back work
+
+    /**
+     * Queues an SQE for {@code op}, which the engine accepted earlier and held back (a lane's
+     * next operation, a deferred fsync, a resubmission after its thread exited), on the calling
+     * thread's ring; one {@link #flushHeldBack()} submits the batch. Its submitter was told long
+     * ago that it was queued, so a refusal now is its outcome, like any I/O error; after a
+     * refusal the rest of the batch fails with the same errno without trying. Under orderLock.
+     */
+    private void submitHeldBack(UringOperation op) {
+        if (heldBackRing == null) {
+            heldBackRing = ringOfThisThread();
+        }
+        int r;
+        synchronized (heldBackRing.submitLock) {
+            r = heldBackRefusal < 0 ? heldBackRefusal : enqueue(heldBackRing, op);
+        }
+        if (r < 0) {
+            heldBackRefusal = r;
+            finish(op, r);
+        } else {
+            heldBackQueued = true;
+        }
+    }
+
+    /**
+     * Submits what {@link #submitHeldBack} queued, completes what a refused flush withdrew, and
+     * starts a new batch. A nested batch (a lane's next fsync releasing deferred ones) flushes the
+     * outer one's SQEs with its own, which is no harm. Under orderLock.
+     */
+    private void flushHeldBack() {
+        EngineRing ring = heldBackRing;
+        int r = heldBackRefusal;
+        if (ring != null) {
+            synchronized (ring.submitLock) {
+                if (heldBackQueued && r == 0) {
+                    r = flush(ring);
+                }
+                if (r < 0) {
+                    completeWithdrawn(ring, r);
+                }
+            }
+        }
+        heldBackRing = null;
+        heldBackRefusal = 0;
+        heldBackQueued = false;
+    }
+
+    // ---------------------------------------------------------------- lists
+
     @Override
     protected int startList(Operation[] ops, int n, LioMode mode, SigevNotify notify) {
-        Object list = beginList(mode, notify, n);
+        ListCompletion list = beginList(mode, notify, n);
+        boolean anyOrdered = false;
         for (int i = 0; i < n; i++) {
             UringOperation op = (UringOperation) ops[i];
             op.ordered = op.inCallOrder(); // before the lock: a block's first answer is a system call
+            anyOrdered |= op.ordered;
         }
+        EngineRing ring = ringOfThisThread();
+        int r;
+        if (anyOrdered) {
+            synchronized (orderLock) {
+                r = submitList(ring, ops, n, mode, list, true);
+            }
+        } else {
+            r = submitList(ring, ops, n, mode, list, false);
+        }
+        listSubmitted(list);
+        reapNow(ring);
+        return r;
+    }
+
+    /** The body of {@link #startList}; under orderLock when {@code anyOrdered}. */
+    private int submitList(EngineRing ring, Operation[] ops, int n, LioMode mode, ListCompletion list,
+            boolean anyOrdered) {
         int r = 0;
-        synchronized (submitLock) {
+        synchronized (ring.submitLock) {
             int i = 0;
             for (; i < n && r == 0; i++) {
                 UringOperation op = (UringOperation) ops[i];
                 joinList(list, op);
                 if (!failsWithoutKernel(op)) {
-                    op.sequence = ++submitSequence;
-                    if (waitsInLane(op)) {
-                        continue; // queued: submitted when the lane's earlier operations ended
+                    if (op.ordered) {
+                        op.sequence = writeSequence.incrementAndGet();
+                        if (waitsInLane(op)) {
+                            continue; // queued: submitted when the lane's earlier operations ended
+                        }
                     }
-                    r = enqueue(op);
+                    r = enqueue(ring, op);
                     if (r < 0) {
                         endLaneHeadLater(op);
                         notQueued(list, op, r);
@@ -539,28 +728,29 @@ public final class UringEngine extends JavaCompletingEngine {
                 }
             }
             if (r == 0) {
-                r = flush();
+                // LIO_WAIT: the submitter waits for the list in the kernel, unless an operation may
+                // wait for something else (a pipe, a socket: those keep call order) and would
+                // hold the ring's locks with it.
+                r = flushAndReapHere(ring, ops, mode == LioMode.LIO_WAIT && !anyOrdered ? n : 0);
             }
             if (r < 0) {
                 // The kernel has what it consumed; the rest of the list was never submitted.
                 // (Operations of the list waiting in a lane are queued: they follow their lane.)
-                for (UringOperation op : withdrawn) {
+                for (UringOperation op : ring.withdrawn) {
                     endLaneHeadLater(op);
                     notQueued(list, op, r);
                 }
-                withdrawn.clear();
+                ring.withdrawn.clear();
                 for (; i < n; i++) {
                     markNotQueued(ops[i], -r);
                 }
             }
         }
-        listSubmitted(list);
-        reapNow();
         return r;
     }
 
     /** A list member that joined {@code list} but was not submitted: idle again with {@code -negErrno}. */
-    private static void notQueued(Object list, UringOperation op, int negErrno) {
+    private static void notQueued(ListCompletion list, UringOperation op, int negErrno) {
         leaveList(list, op);
         markNotQueued(op, -negErrno);
     }
@@ -578,116 +768,230 @@ public final class UringEngine extends JavaCompletingEngine {
         return false;
     }
 
+    // ---------------------------------------------------------------- the ring's submission side
+
     /**
-     * One SQE for {@code op}; flushes first when the ring or the in-flight budget is full. Under
-     * submitLock.
+     * One SQE for {@code op} on {@code ring}; flushes first when the ring or the in-flight budget
+     * is full. A write that keeps no call order takes its number here (see {@link #writeSequence});
+     * the others were numbered under orderLock. Under the ring's submitLock.
      *
      * @return 0, or the {@code -errno} of a flush that was refused before {@code op} got an SQE
      *         (then {@code op} is not in the ring, and the operations that flush withdrew are in
-     *         {@link #withdrawn})
+     *         the ring's withdrawn list)
      */
-    private int enqueue(UringOperation op) {
-        while (inFlight.get() >= maxInFlight) {
-            int r = flush();
+    private int enqueue(EngineRing ring, UringOperation op) {
+        // Described (and checked) before an SQE is reserved: a reserved SQE left unfilled would
+        // carry its previous request to the kernel again.
+        UringRequest request = op.nextRequest();
+        while (ring.inFlight.get() >= ring.maxInFlight) {
+            int r = flush(ring);
             if (r < 0) {
                 return r;
             }
-            reapNow();
-            if (inFlight.get() >= maxInFlight) {
+            reapNow(ring);
+            if (ring.inFlight.get() >= ring.maxInFlight) {
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
             }
         }
         int sqe;
-        while ((sqe = sq.reserve()) == SubmissionQueue.FULL) {
-            int r = flush();
+        while ((sqe = ring.sq.reserve()) == SubmissionQueue.FULL) {
+            int r = flush(ring);
             if (r < 0) {
                 return r;
             }
         }
-        try {
-            op.prepare(sq, sqe);
-        } catch (RuntimeException | Error e) {
-            // A reserved SQE still holds the request it carried last time: left reserved, the
-            // next flush would submit that old request again. Give it back, count nothing.
-            sq.abandon(1);
-            throw e;
+        op.ring = ring;
+        op.inKernel = true;
+        if (!op.ordered && isWrite(op)) {
+            // After inKernel (a volatile store): an fsync numbered later sees this write in
+            // flight, with its number or an older one; see waitsForEarlierWrites.
+            op.sequence = writeSequence.incrementAndGet();
         }
-        inFlight.incrementAndGet();
+        ring.sq.prepare(sqe, request, op.userData());
+        ring.inFlight.incrementAndGet();
         return 0;
     }
 
     /**
-     * Submits every published SQE. Under submitLock.
+     * Submits every published SQE of {@code ring}. Under its submitLock.
      *
      * @return 0, or the {@code -errno} with which {@code io_uring_enter} refused them (anything
      *         but the back-pressure of EAGAIN and EBUSY, which is waited out): then the SQEs the
      *         kernel did not consume have been withdrawn from the ring and their operations put
-     *         in {@link #withdrawn}, for the caller to fail; the ring holds nothing unsubmitted
+     *         in its withdrawn list, for the caller to fail; the ring holds nothing unsubmitted
      */
-    private int flush() {
+    private int flush(EngineRing ring) {
         while (true) {
-            long r = ring.submit();
+            long r = ring.ring.submit();
             if (r >= 0) {
-                if (sq.pending() == 0) {
+                if (ring.sq.pending() == 0) {
                     return 0;
                 }
                 continue;
             }
             if (r == -Errno.EAGAIN.code() || r == -Errno.EBUSY.code()) {
                 // The kernel is short of memory or of CQ room: completions free both.
-                reapNow();
+                reapNow(ring);
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
                 continue;
             }
             // A refusal (EPERM from a seccomp filter, ...): the kernel consumed none of the rest.
-            sq.withdrawUnconsumed(onWithdrawn);
+            ring.sq.withdrawUnconsumed(ring.onWithdrawn);
             return (int) r;
         }
     }
 
-    /** An SQE that a refused flush withdrew: its operation was never submitted. Under submitLock. */
-    private void onWithdrawn(long userData) {
-        if ((userData & INTERNAL) != 0) {
+    /**
+     * {@link #flush} by a thread that reaps the ring's completions itself right after (it calls
+     * {@link #reapNow} once it left the ring's locks).
+     *
+     * <p>With {@code count > 0}, the same {@code io_uring_enter} that submits also waits
+     * ({@code IORING_ENTER_GETEVENTS}) until the CQEs of {@code waitFor[0 .. count-1]} that were
+     * not reaped yet can all be in the ring, and they are reaped here: a {@code LIO_WAIT} list is
+     * submitted, waited for and reaped by its own thread with one system call and no thread
+     * switch, from the page cache or O_DIRECT alike. Only for operations that end by themselves
+     * (regular files at offsets): the wait holds the ring's locks and does not see
+     * {@code Thread.interrupt()}.
+     *
+     * <p>(Switching the eventfd off around the call, {@code IORING_CQ_EVENTFD_DISABLED}, so that
+     * completions posted inside it wake no reaper, was measured here on Linux 6.18 and made cached
+     * reads several times slower, with waits of tens of milliseconds; it is not done.)
+     *
+     * @param waitFor the operations to wait for (their first {@code count}); unused when 0
+     */
+    private int flushAndReapHere(EngineRing ring, Operation[] waitFor, int count) {
+        if (count == 0) {
+            return flush(ring);
+        }
+        // The wait holds reapLock: the kernel waits for CQEs past the head, so another thread
+        // reaping meanwhile could keep it from ever seeing enough of them. Nobody else reaps this
+        // ring until the wait ends; it then reaps here, for every waiter.
+        synchronized (ring.reapLock) {
+            // Counted before submitting: what is in the kernel on this ring and not reaped (nobody
+            // else reaps it now) has its CQE in the ring or still to come.
+            int unreaped = 0;
+            for (int i = 0; i < count; i++) {
+                UringOperation op = (UringOperation) waitFor[i];
+                if (op.inKernel && op.ring == ring) {
+                    unreaped++;
+                }
+            }
+            // More than the ring holds would never be there at once (the kernel keeps the rest back).
+            int target = Math.min(unreaped, ring.cq.entries());
+            ring.submitterWaits = true; // the reaper leaves this ring alone meanwhile
+            int r;
+            try {
+                // Submit and wait in one io_uring_enter; page-cache reads are done inside it.
+                long first = ring.ring.enter(ring.sq.publish(), target, IoUringAbi.IORING_ENTER_GETEVENTS);
+                if (first >= 0 && ring.sq.pending() == 0) {
+                    r = 0;
+                } else if (first < 0 && first != -Errno.EAGAIN.code() && first != -Errno.EBUSY.code()) {
+                    // A refusal: the kernel consumed none of them, as flush() would have found.
+                    ring.sq.withdrawUnconsumed(ring.onWithdrawn);
+                    r = (int) first;
+                } else {
+                    // Partly consumed, or back-pressure: the ordinary loop, then the wait.
+                    r = flush(ring);
+                    if (r == 0 && ring.cq.ready() < target) {
+                        waitInKernel(ring, target);
+                    }
+                }
+                drainCompletionQueue(ring);
+            } finally {
+                ring.submitterWaits = false;
+            }
+            // A completion posted after that drain and before the flag fell found the reaper
+            // looking away: it is in the ring now, and reaped here.
+            drainCompletionQueue(ring);
+            return r;
+        }
+    }
+
+    /**
+     * Waits in the kernel until {@code waitFor} completions are in the ring (any, not only the
+     * caller's): {@code io_uring_enter(0, waitFor, GETEVENTS)}. Only for operations that end by
+     * themselves (regular files at offsets), as the wait holds the ring's locks and does not see
+     * {@code Thread.interrupt()}. Under both of the ring's locks.
+     */
+    private void waitInKernel(EngineRing ring, int waitFor) {
+        long r = ring.ring.enter(0, waitFor, IoUringAbi.IORING_ENTER_GETEVENTS);
+        if (r < 0) {
+            // EBUSY (completions held back), a seccomp refusal, ...: the operations are in the
+            // kernel all the same, and the caller's ordinary wait takes over.
+            wakeReaper();
+        }
+    }
+
+    /** An SQE that a refused flush withdrew: its operation was never submitted. Under the ring's submitLock. */
+    private void onWithdrawn(EngineRing ring, long userData) {
+        if (UserData.isInternal(userData)) {
             return; // a cancel request: cancel() forgets its own ticket
         }
-        UringOperation op = slots.get((int) userData);
+        UringOperation op = blocks.get(UserData.index(userData));
         op.inKernel = false;
-        inFlight.decrementAndGet();
-        withdrawn.add(op);
+        ring.inFlight.decrementAndGet();
+        ring.withdrawn.add(op);
+        writeLeftKernel(op);
     }
 
     /**
      * Completes with {@code negErrno} the withdrawn operations the engine had accepted earlier
      * (held-back fsyncs, resubmissions): their submitter was told they were queued, so the
-     * refusal is their outcome, seen in {@code error()} and {@code aioReturn()}. Under submitLock.
+     * refusal is their outcome, seen in {@code error()} and {@code aioReturn()}. Under the ring's
+     * submitLock.
      */
-    private void completeWithdrawn(int negErrno) {
-        for (UringOperation op : withdrawn) {
+    private void completeWithdrawn(EngineRing ring, int negErrno) {
+        for (UringOperation op : ring.withdrawn) {
             finish(op, negErrno);
         }
-        withdrawn.clear();
+        ring.withdrawn.clear();
     }
 
     // ---------------------------------------------------------------- reaping
 
-    /** Reaps every posted completion; blocks only while another thread reaps. Any thread. */
-    void reapNow() {
-        synchronized (reapLock) {
-            drainCompletionQueue();
-            if (ring.completionsBacklogged()) {
+    /** Reaps the ring {@code op} was last submitted to, or every ring if it never was. Any thread. */
+    void reapFor(UringOperation op) {
+        EngineRing ring = op.ring;
+        if (ring != null) {
+            reapNow(ring);
+        } else {
+            reapAll();
+        }
+    }
+
+    /**
+     * Reaps every ring that may have completions, except one whose submitter waits for its list
+     * in the kernel: that one reaps its ring when the wait ends (blocking on its reapLock here would
+     * cost a futex and a context switch per list). Any thread.
+     */
+    void reapAll() {
+        for (int i = 0; i < ringCount; i++) {
+            EngineRing r = rings.get(i);
+            if (r != null && r.index == i && !r.submitterWaits
+                    && (r.cq.mayHaveReady() || r.ring.completionsBacklogged())) {
+                reapNow(r);
+            }
+        }
+    }
+
+    /** Reaps every posted completion of {@code ring}; blocks only while another thread reaps it. Any thread. */
+    void reapNow(EngineRing ring) {
+        synchronized (ring.reapLock) {
+            drainCompletionQueue(ring);
+            if (ring.ring.completionsBacklogged()) {
                 // Completions that overflowed the CQ ring wait in the kernel; GETEVENTS moves them in.
-                long r = ring.enter(0, 0, IoUringAbi.IORING_ENTER_GETEVENTS);
+                long r = ring.ring.enter(0, 0, IoUringAbi.IORING_ENTER_GETEVENTS);
                 if (r < 0 && r != -Errno.EAGAIN.code() && r != -Errno.EBUSY.code()) {
                     backlogRefused((int) -r);
                 }
-                drainCompletionQueue();
+                drainCompletionQueue(ring);
             }
         }
         if (!endedLaneHeads.isEmpty()) {
             // A completion ended a lane's head: submit the lane's next, now that reapLock is left;
-            // a caller holding submitLock (a flush, the in-flight budget), or reapLock further up
-            // its stack, leaves it to the reaper.
-            if (Thread.holdsLock(submitLock) || Thread.holdsLock(reapLock)) {
+            // a caller holding a lock (a flush, the in-flight budget, the order lock) leaves it to
+            // the reaper.
+            if (holdsAnyLock(ring)) {
                 wakeReaper();
             } else {
                 releaseLanes();
@@ -721,30 +1025,30 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
-    /** Delivers CQEs until the ring is empty. Under reapLock. */
-    private void drainCompletionQueue() {
+    /** Delivers CQEs until the ring is empty. Under its reapLock. */
+    private void drainCompletionQueue(EngineRing ring) {
         int n;
         do {
-            n = cq.reap(onCompletion, REAP_BATCH);
+            n = ring.cq.reap(onCompletion, REAP_BATCH);
         } while (n > 0);
     }
 
     private void onCompletion(long userData, int res, int flags) {
-        if ((userData & INTERNAL) != 0) {
-            Ticket t = tickets.remove(userData & ~INTERNAL);
+        if (UserData.isInternal(userData)) {
+            Ticket t = tickets.remove(UserData.internalId(userData));
             if (t != null) {
                 t.complete(res);
             }
             return;
         }
-        UringOperation op = slots.get((int) userData);
-        if (op == null || !op.inKernel || (op.generation & 0x7FFF_FFFF) != (int) (userData >>> 32)) {
+        UringOperation op = blocks.get(UserData.index(userData));
+        if (op == null || !op.inKernel || !UserData.isGeneration(userData, op.generation)) {
             Callbacks.report(new IllegalStateException("io_uring completion for unknown user_data 0x"
                     + Long.toHexString(userData) + " (res " + res + ") ignored"));
             return;
         }
         op.inKernel = false;
-        inFlight.decrementAndGet();
+        op.ring.inFlight.decrementAndGet();
         if (res == -Errno.ECANCELED.code() && !op.cancelRequested && !stopping) {
             // Nobody asked for this cancel: the kernel cancels a thread's pending requests when
             // that thread exits. POSIX operations outlive their submitter, so the reaper thread,
@@ -753,47 +1057,36 @@ public final class UringEngine extends JavaCompletingEngine {
             wakeReaper();
             return;
         }
-        endLaneHead(op); // reapNow() submits the lane's next once it left reapLock
+        endLaneHead(op); // reapNow() submits the lane's next once it left the locks
         completed(op, res);
-        if (deferredFsyncCount > 0 && (op.kind() == OpKind.WRITE || op.kind() == OpKind.WRITEV)) {
-            wakeReaper(); // the reaper submits the fsyncs this write held back
-        }
+        writeLeftKernel(op);
     }
 
     /**
-     * Submits again, from the reaper thread, the operations the kernel canceled because the thread
-     * that submitted them exited. The reaper's own requests are never canceled that way.
+     * Submits again, from the reaper thread (on its ring), the operations the kernel canceled
+     * because the thread that submitted them exited. The reaper's own requests are never canceled
+     * that way.
      */
     private void resubmitCanceledByThreadExit() {
         if (canceledByThreadExit.isEmpty()) {
             return;
         }
-        synchronized (submitLock) {
-            int r = 0;
+        synchronized (orderLock) {
             UringOperation op;
             while ((op = canceledByThreadExit.poll()) != null) {
                 if (op.cancelRequested) {
                     finish(op, -Errno.ECANCELED.code());
                 } else {
-                    // Accepted long ago: a refusal now is the operation's outcome.
-                    r = r < 0 ? r : enqueue(op);
-                    if (r < 0) {
-                        finish(op, r);
-                    }
+                    submitHeldBack(op);
                 }
             }
-            if (r == 0) {
-                r = flush();
-            }
-            if (r < 0) {
-                completeWithdrawn(r);
-            }
+            flushHeldBack();
         }
     }
 
     @Override
     protected void reap(Operation[] ops, int from, int count) {
-        reapNow();
+        reapAll();
     }
 
     private void reapLoop() {
@@ -808,7 +1101,7 @@ public final class UringEngine extends JavaCompletingEngine {
                 try {
                     resubmitCanceledByThreadExit();
                     releaseDeferredFsyncs();
-                    reapNow();
+                    reapAll();
                     releaseLanes();
                 } catch (RuntimeException | Error e) {
                     Callbacks.report(e);
@@ -831,12 +1124,12 @@ public final class UringEngine extends JavaCompletingEngine {
     }
 
     /**
-     * {@code aio_cancel} of one operation: 0 canceled, 1 running (not canceled), 2 already done,
-     * or the {@code -errno} with which {@code io_uring_enter} refused the cancel request (the
-     * operation runs on).
+     * {@code aio_cancel} of one operation: a {@link CancelOutcome}, or the {@code -errno} with
+     * which {@code io_uring_enter} refused the cancel request (the operation runs on). The cancel
+     * request goes to the ring the operation was submitted to.
      */
     int cancel(UringOperation op) {
-        synchronized (submitLock) {
+        synchronized (orderLock) {
             op.cancelRequested = true;
             boolean waiting = op.laneWaiting;
             if (isClosed()) {
@@ -850,67 +1143,68 @@ public final class UringEngine extends JavaCompletingEngine {
                 completed(op, -Errno.ECANCELED.code());
             }
             if (waiting) {
-                return 0;
+                return CancelOutcome.CANCELED;
             }
             if (canceledByThreadExit.remove(op)) {
                 finish(op, -Errno.ECANCELED.code());
-                return 0;
+                return CancelOutcome.CANCELED;
             }
             if (deferredFsyncs.remove(op)) {
                 deferredFsyncCount--;
                 finish(op, -Errno.ECANCELED.code());
-                return 0;
+                return CancelOutcome.CANCELED;
             }
         }
         if (!op.inKernel) {
-            return 2;
+            return CancelOutcome.DONE;
         }
+        EngineRing ring = op.ring; // after inKernel: enqueue stores the ring first
         long target = op.userData();
         long id = nextTicket.getAndIncrement();
         Ticket t = new Ticket();
         tickets.put(id, t);
-        synchronized (submitLock) {
+        synchronized (ring.submitLock) {
             int r = 0;
             int sqe;
-            while ((sqe = sq.reserve()) == SubmissionQueue.FULL && (r = flush()) == 0) {
+            while ((sqe = ring.sq.reserve()) == SubmissionQueue.FULL && (r = flush(ring)) == 0) {
                 // the flush made room
             }
             if (r == 0) {
-                sq.prepareCancel(sqe, target, 0, INTERNAL | id);
-                r = flush();
+                ring.sq.prepareCancel(sqe, target, 0, UserData.ofInternal(id));
+                r = flush(ring);
             }
             if (r < 0) {
-                completeWithdrawn(r); // none: the ring held nothing unsubmitted before this request
+                completeWithdrawn(ring, r); // none: the ring held nothing unsubmitted before this request
                 tickets.remove(id);
                 op.cancelRequested = false;
                 return r;
             }
         }
         while (t.result == Integer.MIN_VALUE) {
-            reapNow();
+            reapNow(ring);
             if (t.result == Integer.MIN_VALUE) {
                 LockSupport.parkNanos(t, TimeUnit.MILLISECONDS.toNanos(1));
             }
         }
         int res = t.result;
         if (res == 0) {
-            return 0;
+            return CancelOutcome.CANCELED;
         }
         if (res == -Errno.EALREADY.code()) {
-            return 1;
+            return CancelOutcome.RUNNING;
         }
-        return 2; // -ENOENT: it completed before the cancel found it
+        return CancelOutcome.DONE; // -ENOENT: it completed before the cancel found it
     }
 
     @Override
     protected int cancelAllNative(int fd) {
         boolean canceled;
-        synchronized (submitLock) {
+        synchronized (orderLock) {
             // First what waits in the lane, so that none of it is submitted as its head ends.
             canceled = cancelLaneWaiting(fd);
         }
         boolean running = false;
-        AtomicReferenceArray<UringOperation> table = slots;
+        AtomicReferenceArray<UringOperation> table = blocks;
         for (int i = 0; i < table.length(); i++) {
             UringOperation op = table.get(i);
             if (op != null && op.fd() == fd && op.inKernel) {
@@ -919,14 +1213,14 @@ public final class UringEngine extends JavaCompletingEngine {
                     return r; // the ones canceled so far complete with ECANCELED as usual
                 }
                 switch (r) {
-                    case 0 -> canceled = true;
-                    case 1 -> running = true;
+                    case CancelOutcome.CANCELED -> canceled = true;
+                    case CancelOutcome.RUNNING -> running = true;
                     default -> {
                     }
                 }
             }
         }
-        return running ? 1 : canceled ? 0 : 2;
+        return running ? CancelOutcome.RUNNING : canceled ? CancelOutcome.CANCELED : CancelOutcome.DONE;
     }
 
     // ---------------------------------------------------------------- close
@@ -936,10 +1230,10 @@ public final class UringEngine extends JavaCompletingEngine {
         // AbstractEngine.close() has cancelled and drained every operation: each one's CQE was
         // reaped (that is what completed it), so no buffer is in the kernel's hands any more.
         // What may remain are the CQEs of cancel requests: reap them, so the kernel holds nothing
-        // of ours, then stop the reaper and unmap. (The in-flight counter is not consulted: it
-        // only paces submissions, and a ring must close even if it were ever off by one.)
+        // of ours, then stop the reaper and unmap. (The in-flight counters are not consulted: they
+        // only pace submissions, and a ring must close even if one were ever off by one.)
         while (!tickets.isEmpty()) {
-            reapNow();
+            reapAll();
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
         stopping = true;
@@ -949,7 +1243,14 @@ public final class UringEngine extends JavaCompletingEngine {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        ring.close();
+        synchronized (ringsLock) { // no ring is set up any more: setUpRing sees isClosed()
+            for (int i = 0; i < ringCount; i++) {
+                EngineRing r = rings.get(i);
+                if (r != null && r.index == i) {
+                    r.ring.close();
+                }
+            }
+        }
         Libc.close(eventFd);
         closeNotifier();
     }

@@ -11,64 +11,77 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A control block of the io_uring engine: a slot in the engine's table (its index and a
- * generation make the SQE's {@code user_data}) and, for vectored operations, an iovec array in C
- * memory. Nothing is allocated per submission.
+ * A control block of the io_uring engine: an index in the engine's table (with a generation it
+ * makes the SQE's {@code user_data}, see {@link UserData}), its request as plain values
+ * ({@link UringRequest}) and, for vectored operations, an iovec array in C memory. It holds data;
+ * the engine fills SQEs and reaps. Nothing is allocated per submission.
  */
 final class UringOperation extends Operation {
     private final UringEngine engine;
     /** Index in the engine's table, for the whole life of the block. */
-    final int slot;
+    final int index;
+    /** This block's request, described anew at each submission. */
+    private final UringRequest request = new UringRequest();
     /** Incremented at each submission; a CQE whose generation differs is not this submission's. */
     int generation;
     /** True from the SQE's submission to the reaping of its CQE: the kernel may use the buffers. */
     volatile boolean inKernel;
     /** The user asked to cancel this submission (so an ECANCELED completion is the answer). */
     volatile boolean cancelRequested;
-    /** Order of submission, engine-wide (under the submit lock): what an fsync must wait for. */
-    long sequence;
+    /**
+     * The number of a write or fsync in the order they were queued, engine-wide (see
+     * {@code UringEngine#writeSequence}): what an fsync must wait for. Volatile: an fsync reads
+     * the writes' numbers without their ring's lock.
+     */
+    volatile long sequence;
+    /**
+     * The ring the current (or last) submission went to, set before {@link #inKernel}: its
+     * completion comes there, and a cancel request must go there.
+     */
+    volatile EngineRing ring;
     /**
      * Whether the current submission keeps call order ({@link #inCallOrder()}), asked by the
-     * submitting thread before it takes the submit lock.
+     * submitting thread before it takes any lock.
      */
     boolean ordered;
     /**
      * This submission heads its descriptor's lane (see {@code UringEngine}): its end, whichever
-     * way it comes, hands the lane on. Set under the submit lock; cleared once, by whoever ends
-     * the submission (under the reap lock for a completion, else under the submit lock).
+     * way it comes, hands the lane on. Set under the engine's order lock; cleared once, by whoever ends
+     * the submission (under the reap lock for a completion, else under a lock of the engine).
      */
     volatile boolean laneHead;
-    /** This submission waits in its descriptor's lane and has not reached the kernel. Under the submit lock. */
+    /** This submission waits in its descriptor's lane and has not reached the kernel. Under the engine's order lock. */
     boolean laneWaiting;
     private MemorySegment iovecs;
 
     UringOperation(UringEngine engine, OpKind kind, int fd, int priority, AioFsyncMode mode, SigevNotify notify) {
         super(engine, kind, fd, priority, mode, notify);
         this.engine = engine;
-        this.slot = engine.register(this);
+        this.index = engine.register(this);
     }
 
-    /** The {@code user_data} of the current submission: generation (31 bits) and slot. */
+    /** The {@code user_data} of the current submission: see {@link UserData}. */
     long userData() {
-        return ((long) (generation & 0x7FFF_FFFF) << 32) | slot;
+        return UserData.ofOperation(index, generation);
     }
 
-    /** Fills SQE {@code sqe} for this operation's current request. Under the engine's submit lock. */
-    void prepare(SubmissionQueue sq, int sqe) {
+    /**
+     * Starts a new submission (a new generation, no cancel asked yet) and describes it as a plain
+     * request, in this block's own {@link UringRequest} (nothing allocated). Called by the
+     * submitting thread before it fills the SQE.
+     */
+    UringRequest nextRequest() {
         generation++;
         cancelRequested = false;
-        long ud = userData();
-        switch (kind) {
-            case READ -> sq.prepareRead(sqe, fd, transferable(ioBuffer()), offset, ud);
-            case WRITE -> sq.prepareWrite(sqe, fd, transferable(ioBuffer()), offset, ud);
-            case READV -> sq.prepareReadv(sqe, fd, fillIovecs(), buffers.length, offset, ud);
-            case WRITEV -> sq.prepareWritev(sqe, fd, fillIovecs(), buffers.length, offset, ud);
+        return switch (kind) {
+            case READ -> request.read(fd, transferable(ioBuffer()), offset);
+            case WRITE -> request.write(fd, transferable(ioBuffer()), offset);
+            case READV -> request.readv(fd, fillIovecs(), buffers.length, offset);
+            case WRITEV -> request.writev(fd, fillIovecs(), buffers.length, offset);
             // io_uring starts an fsync at once, unordered with earlier writes; the engine submits
-            // it only once the writes it must cover have completed (UringEngine#submitFsync).
-            case FSYNC -> sq.prepareFsync(sqe, fd, fsyncMode == AioFsyncMode.O_DSYNC
-                    ? IoUringAbi.IORING_FSYNC_DATASYNC : 0, ud);
-        }
-        inKernel = true;
+            // it only once the writes it must cover have completed (UringEngine#deferFsync).
+            case FSYNC -> request.fsync(fd, fsyncMode == AioFsyncMode.O_DSYNC ? IoUringAbi.IORING_FSYNC_DATASYNC : 0);
+        };
     }
 
     /**
@@ -109,7 +122,7 @@ final class UringOperation extends Operation {
     protected long pollNative() {
         long r = storedResult();
         if (r == PENDING) {
-            engine.reapNow();
+            engine.reapFor(this);
             r = storedResult();
         }
         return r;

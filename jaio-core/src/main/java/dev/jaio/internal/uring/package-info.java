@@ -1,16 +1,18 @@
 /**
- * The io_uring layer: one ring's setup, its submission and completion queues, the kernel's
- * opcode probe, and why a ring could not be had. The io_uring engine stands on this layer; this
- * package holds no engine logic (no control blocks, no waiting policy, no notification).
+ * The io_uring layer and the io_uring engine on top of it.
  *
- * <h2>Pieces</h2>
+ * <h2>The ring layer</h2>
+ * One ring's setup, its submission and completion queues, the kernel's opcode probe, and why a
+ * ring could not be had. It holds no engine logic (no control blocks, no waiting policy, no
+ * notification):
  * <ul>
  *   <li>{@link dev.jaio.internal.uring.IoUring}: {@code io_uring_setup}, the three mappings
  *       (SQ ring, CQ ring, SQE array; the two rings share one mapping where the kernel offers
  *       {@code IORING_FEAT_SINGLE_MMAP}), {@code io_uring_enter}, and a close that unmaps and
  *       closes exactly once.</li>
  *   <li>{@link dev.jaio.internal.uring.SubmissionQueue}: reserve an SQE slot (or learn that the
- *       ring is full), fill it, publish the tail; take back what a refused
+ *       ring is full), fill it from plain values ({@code prepare*}, or a
+ *       {@code UringRequest}), publish the tail; take back what a refused
  *       {@code io_uring_enter} did not consume.</li>
  *   <li>{@link dev.jaio.internal.uring.CompletionQueue}: see how many CQEs are ready, read them,
  *       advance the head.</li>
@@ -18,16 +20,27 @@
  *   <li>{@link dev.jaio.internal.uring.SetupResult}, {@link dev.jaio.internal.uring.SetupFailure},
  *       {@link dev.jaio.internal.uring.RingFeatures}: what setup produced, or why it failed in
  *       words a user can act on.</li>
- *   <li>{@link dev.jaio.internal.uring.SetupSyscall}, {@link dev.jaio.internal.uring.RingSyscalls}
- *       and {@link dev.jaio.internal.uring.ForcedErrno}: the test seams that make
+ *   <li>{@link dev.jaio.internal.uring.SetupSyscall}, {@code RingSyscalls}
+ *       and {@code ForcedErrno}: the test seams that make
  *       {@code io_uring_setup}, {@code io_uring_enter} and {@code io_uring_register} fail with a
  *       chosen errno, as a kernel or a seccomp filter would.</li>
  * </ul>
  *
+ * <h2>The engine</h2>
+ * {@link dev.jaio.internal.uring.UringEngine} (the engine "io_uring"): a small set of rings
+ * ({@code EngineRing}, each with its own submit and reap locks), one per submitting thread while
+ * there are enough; the block table, call-order lanes, fsync hold-back, cancel and close are
+ * engine-wide. Its control block {@code UringOperation} holds data: its request as plain values
+ * ({@code UringRequest}), its index and generation, which {@code UserData} encodes into the
+ * 64-bit {@code user_data}; a cancel's outcome is a {@code CancelOutcome}. Only the engine fills
+ * SQEs and reaps CQEs.
+ *
  * <h2>Rules</h2>
  * <ul>
  *   <li>Depends on {@code dev.jaio.internal.ffi} for every system call and layout, and on
- *       {@link dev.jaio.Errno} for errno names; makes no downcall itself.</li>
+ *       {@link dev.jaio.Errno} for errno names; makes no downcall itself. The engine also stands
+ *       on {@code dev.jaio.internal} (the half every engine shares) and {@code dev.jaio}'s
+ *       public types; the ring layer does not.</li>
  *   <li>Results of system calls are {@code long}: {@code >= 0} success, {@code < 0} is
  *       {@code -errno}. A full submission ring is back-pressure ({@link
  *       dev.jaio.internal.uring.SubmissionQueue#FULL}), never {@code null} and never an exception.
@@ -39,8 +52,9 @@
  *       mapped segment, and each access names its liburing counterpart in a comment.</li>
  *   <li>Threads: the submission queue has one producer and the completion queue one consumer
  *       at a time. The two may be different threads working at once (they touch different words);
- *       an engine that lets several threads submit, or several reap, serialises each side with
- *       its own lock, which also gives the queues' plain Java fields their happens-before.</li>
+ *       the engine serialises each side of each ring with its own lock, which also gives the
+ *       queues' plain Java fields their happens-before; threads on different rings never meet
+ *       there.</li>
  *   <li>Lifetimes: the mapped rings are viewed through segments of a shared arena that
  *       {@link dev.jaio.internal.uring.IoUring#close()} closes before it unmaps, so a stale use
  *       is an {@link java.lang.IllegalStateException}, not a crash. Buffers named in SQEs are the

@@ -1,0 +1,63 @@
+package dev.jaio.internal.uring;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
+
+/**
+ * One of the io_uring engine's rings, with what belongs to it alone: its queues, the lock of
+ * each side, its in-flight count and the operations its last refused submission withdrew. The
+ * engine ({@link UringEngine}) does all the work; this holds its state, so that each ring is
+ * locked on its own and threads on different rings never meet.
+ *
+ * <p>Locks, always taken in this order: the engine's order lock (if at all), then
+ * {@link #submitLock}, then {@link #reapLock}. Monitors, not {@code ReentrantLock}s: a contended
+ * {@code ReentrantLock} allocates a queue node per waiting thread.
+ */
+final class EngineRing {
+    /** Position in the engine's ring table, for messages. */
+    final int index;
+    final IoUring ring;
+    final SubmissionQueue sq;
+    final CompletionQueue cq;
+    /** The submission queue's one producer at a time, and {@link #withdrawn}. */
+    final Object submitLock = new Object();
+    /** The completion queue's one consumer at a time. */
+    final Object reapLock = new Object();
+    /** SQEs submitted and not yet reaped: paces submissions when the kernel could drop CQEs. */
+    final AtomicInteger inFlight = new AtomicInteger();
+    /** Without IORING_FEAT_NODROP, the CQ's size; else unlimited (see the engine's constructor). */
+    final int maxInFlight;
+    /**
+     * Operations whose SQEs the last refused flush withdrew, oldest first; whoever called the
+     * flush fails them and empties the list. Under submitLock.
+     */
+    final List<UringOperation> withdrawn = new ArrayList<>();
+    /**
+     * True while a submitter waits in the kernel for its list, holding {@link #reapLock}: it
+     * reaps everything when the wait ends, so the reaper thread need not queue for the lock.
+     */
+    volatile boolean submitterWaits;
+    /** Called by {@link SubmissionQueue#withdrawUnconsumed} for each withdrawn SQE's user_data. */
+    final LongConsumer onWithdrawn;
+
+    EngineRing(int index, IoUring ring, LongConsumer onWithdrawn) {
+        this.index = index;
+        this.ring = ring;
+        this.sq = ring.submissionQueue();
+        this.cq = ring.completionQueue();
+        this.onWithdrawn = onWithdrawn;
+        // Without IORING_FEAT_NODROP (before 5.5) a completion that does not fit the CQ is lost:
+        // then never have more in flight than it holds. With it (every kernel that has
+        // IORING_OP_READ, which jaio needs), the kernel keeps overflowing completions itself, and a
+        // limit here could only deadlock: operations that wait for something (a pipe, a socket)
+        // would hold back the submission of the very one that unblocks them.
+        this.maxInFlight = ring.features().noDrop() ? Integer.MAX_VALUE : cq.entries();
+    }
+
+    @Override
+    public String toString() {
+        return "ring " + index + " (" + ring + ")";
+    }
+}

@@ -83,9 +83,6 @@ public final class SubmissionQueue {
     /** Acquire/release access to a 32-bit ring word; exact types, so a wrong call fails fast. */
     private static final VarHandle WORD = ValueLayout.JAVA_INT.varHandle().withInvokeExactBehavior();
 
-    /** The largest buffer length an SQE can carry: {@code __u32 len}. */
-    private static final long MAX_LEN = 0xFFFF_FFFFL;
-
     /** The SQ ring: head, tail, mask, entries, flags, dropped, array. */
     private final MemorySegment ring;
     /** The SQE array, {@code entries} times 64 bytes. */
@@ -280,7 +277,7 @@ public final class SubmissionQueue {
         if (buffer.isReadOnly()) {
             throw new IllegalArgumentException("a read needs a writable buffer, not a read-only segment");
         }
-        prepare(slot, IORING_OP_READ, fd, address(buffer), length(buffer), offset, 0, userData);
+        prepare(slot, IORING_OP_READ, fd, UringRequest.address(buffer), UringRequest.length(buffer), offset, 0, userData);
     }
 
     /**
@@ -290,7 +287,7 @@ public final class SubmissionQueue {
      *               write runs, so it must stay unchanged until the CQE has been reaped
      */
     public void prepareWrite(int slot, int fd, MemorySegment buffer, long offset, long userData) {
-        prepare(slot, IORING_OP_WRITE, fd, address(buffer), length(buffer), offset, 0, userData);
+        prepare(slot, IORING_OP_WRITE, fd, UringRequest.address(buffer), UringRequest.length(buffer), offset, 0, userData);
     }
 
     /**
@@ -302,12 +299,12 @@ public final class SubmissionQueue {
      *               to until the CQE has been reaped
      */
     public void prepareReadv(int slot, int fd, MemorySegment iovecs, int iovcnt, long offset, long userData) {
-        prepare(slot, IORING_OP_READV, fd, iovecArray(iovecs, iovcnt), iovcnt, offset, 0, userData);
+        prepare(slot, IORING_OP_READV, fd, UringRequest.iovecArray(iovecs, iovcnt), iovcnt, offset, 0, userData);
     }
 
     /** {@code IORING_OP_WRITEV} (5.1): {@code pwritev(fd, iovecs, iovcnt, offset)}; see {@link #prepareReadv}. */
     public void prepareWritev(int slot, int fd, MemorySegment iovecs, int iovcnt, long offset, long userData) {
-        prepare(slot, IORING_OP_WRITEV, fd, iovecArray(iovecs, iovcnt), iovcnt, offset, 0, userData);
+        prepare(slot, IORING_OP_WRITEV, fd, UringRequest.iovecArray(iovecs, iovcnt), iovcnt, offset, 0, userData);
     }
 
     /**
@@ -391,30 +388,5 @@ public final class SubmissionQueue {
         sqes.set(JAVA_INT, sqe + SQE_FILE_INDEX, 0);
         sqes.set(JAVA_LONG, sqe + SQE_ADDR3, 0L);
         sqes.set(JAVA_LONG, sqe + SQE_PAD2, 0L);
-    }
-
-    private static long address(MemorySegment buffer) {
-        if (!buffer.isNative()) {
-            throw new IllegalArgumentException("the kernel needs a native buffer; a heap segment moves with the"
-                    + " GC: allocate it from an Arena");
-        }
-        return buffer.address();
-    }
-
-    /** The buffer's length as the {@code __u32 len} field holds it. */
-    private static int length(MemorySegment buffer) {
-        long size = buffer.byteSize();
-        if (size > MAX_LEN) {
-            throw new IllegalArgumentException("an SQE carries at most 2^32-1 bytes (__u32 len), not " + size);
-        }
-        return (int) size;
-    }
-
-    private static long iovecArray(MemorySegment iovecs, int iovcnt) {
-        if (iovcnt < 0 || iovecs.byteSize() < 16L * iovcnt) {
-            throw new IllegalArgumentException("iovcnt " + iovcnt + " does not fit an iovec array of "
-                    + iovecs.byteSize() + " bytes");
-        }
-        return address(iovecs);
     }
 }

@@ -93,7 +93,8 @@ final class UringRequest {
         return opFlags;
     }
 
-    private static long address(MemorySegment buffer) {
+    /** The address of a native buffer, for {@code sqe->addr}; a heap segment is refused. */
+    static long address(MemorySegment buffer) {
         if (!buffer.isNative()) {
             throw new IllegalArgumentException("the kernel needs a native buffer; a heap segment moves with the"
                     + " GC: allocate it from an Arena");
@@ -101,7 +102,8 @@ final class UringRequest {
         return buffer.address();
     }
 
-    private static int length(MemorySegment buffer) {
+    /** The buffer's length as the {@code __u32 len} field holds it. */
+    static int length(MemorySegment buffer) {
         long size = buffer.byteSize();
         if (size > MAX_LEN) {
             throw new IllegalArgumentException("an SQE carries at most 2^32-1 bytes (__u32 len), not " + size);
@@ -109,7 +111,8 @@ final class UringRequest {
         return (int) size;
     }
 
-    private static long iovecArray(MemorySegment iovecs, int iovcnt) {
+    /** The address of an array of at least {@code iovcnt} {@code struct iovec}s (16 bytes each). */
+    static long iovecArray(MemorySegment iovecs, int iovcnt) {
         if (iovcnt < 0 || iovecs.byteSize() < 16L * iovcnt) {
             throw new IllegalArgumentException("iovcnt " + iovcnt + " does not fit an iovec array of "
                     + iovecs.byteSize() + " bytes");

@@ -17,17 +17,7 @@ import java.util.concurrent.CompletableFuture;
  * engine (io_uring holds it back until those writes have completed), so a write and the force
  * that must cover it form an ordered chain.
  *
- * {@snippet :
- * AioBatch batch = ch.batch();
- * List<CompletableFuture<Integer>> reads = new ArrayList<>();
- * for (int i = 0; i < 32; i++) {
- *     reads.add(batch.read(ch, ByteBuffer.allocateDirect(4096), i * 4096L));
- * }
- * CompletableFuture<Integer> logged = batch.write(log, record, logEnd);
- * CompletableFuture<Void> durable = batch.force(log, false);   // covers the write above
- * batch.submit();                                              // one system call on io_uring
- * durable.join();
- * }
+ * {@snippet class=dev.jaio.examples.ChannelExample region=batch}
  *
  * <p>Each operation has the semantics of the channel's method of the same name; a failure to
  * queue one (the engine out of resources) fails only its future. Cancelling a future before

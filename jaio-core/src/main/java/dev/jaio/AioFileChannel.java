@@ -44,18 +44,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * migration: the two {@code open} methods of {@code AsynchronousFileChannel} are here with the
  * same parameters, and every method keeps the documented semantics of the JDK's channel.
  *
- * {@snippet :
- * try (AioFileChannel ch = AioFileChannel.open(path, StandardOpenOption.READ)) {
- *     ByteBuffer buf = ByteBuffer.allocateDirect(4096);
- *     int n = ch.read(buf, 0).join();               // a CompletableFuture<Integer>
- *     // from thousands of virtual threads at once: join() parks only the virtual thread
- *     List<CompletableFuture<Integer>> reads = new ArrayList<>();
- *     for (long pos = 0; pos < 32 * 4096; pos += 4096) {
- *         reads.add(ch.read(ByteBuffer.allocateDirect(4096), pos));   // 32 in flight
- *     }
- *     CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).join();
- * }
- * }
+ * {@snippet class=dev.jaio.examples.ChannelExample region=futures}
  *
  * <h2>What it adds</h2>
  * <ul>
@@ -93,8 +82,28 @@ import java.util.concurrent.atomic.AtomicLong;
  * are; a heap {@code ByteBuffer} goes through a pooled native buffer of the channel; a segment (or
  * a buffer viewing one) of {@code Arena.ofShared()} through memory of the control block's own; one
  * of {@code Arena.ofConfined()} is refused with an {@code IllegalArgumentException} that names
- * the arenas to use instead. A channel pools its control blocks, so an operation allocates its
- * future and nothing else beyond the JDK's own view of the buffer.
+ * the arenas to use instead. A channel pools its control blocks and bounce buffers; an operation
+ * allocates its future, and today also a {@code MemorySegment} view of a direct
+ * {@code ByteBuffer} (a slice for a heap one) and the boxed count.
+ *
+ * <h2>Where it differs from the JDK's channel</h2>
+ * <ul>
+ *   <li>A handler may run on the thread that started the operation (see "Threads"); the JDK runs
+ *       them on its pool.</li>
+ *   <li>{@code Future.cancel} never closes the channel, and returns only once the engine has
+ *       ended the operation (see "Cancel").</li>
+ *   <li>{@link #close()} waits until the engine has ended what was outstanding, because glibc's
+ *       threads and the kernel still use the descriptor until then.</li>
+ *   <li>A buffer of a confined arena is refused at the call; the JDK's future never
+ *       completes.</li>
+ *   <li>A misaligned O_DIRECT transfer is refused at the call, naming the alignment; the JDK
+ *       fails the future with {@code EINVAL}.</li>
+ *   <li>{@link #forceAsync} on a channel opened only for reading forces synchronously (glibc
+ *       refuses {@code aio_fsync} on such a descriptor).</li>
+ *   <li>Opening with file attributes creates the file, then opens it: not atomic.</li>
+ *   <li>Locks are taken through a second open file description of the same file (through
+ *       {@code /proc/self/fd}): Linux only, with the JDK's own lock semantics.</li>
+ * </ul>
  *
  * <h2>Cancel</h2>
  * {@code cancel} on a future of this channel asks the engine to cancel the operation
@@ -199,13 +208,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * Opens {@code file} for I/O through {@code engine} (which must stay open as long as the
      * channel); see {@link #open(Path, OpenOption...)}.
      *
-     * {@snippet :
-     * try (AioEngine uring = AioEngine.open("io_uring");
-     *      AioFileChannel ch = AioFileChannel.open(uring, path, StandardOpenOption.READ, AioOpenOption.DIRECT)) {
-     *     MemorySegment block = ch.allocateAligned(Arena.ofAuto(), 4096);
-     *     long n = ch.read(block, 0).join();
-     * }
-     * }
+     * {@snippet class=dev.jaio.examples.ChannelExample region=engine}
      *
      * @param engine the engine that carries out the channel's I/O
      * @param file the file
@@ -587,15 +590,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * canceled, so the buffer is the caller's again when it does; a read that the engine could not
      * stop (one already running on the posix or threads engine) completes with its result.
      *
-     * {@snippet :
-     * try {
-     *     int n = ch.read(buf, pos, Duration.ofMillis(50)).join();
-     * } catch (CompletionException e) {
-     *     if (e.getCause() instanceof InterruptedByTimeoutException) {
-     *         // the kernel no longer touches buf: retry, or give up
-     *     }
-     * }
-     * }
+     * {@snippet class=dev.jaio.examples.ChannelExample region=deadline}
      *
      * @param dst the buffer; its position advances by the count
      * @param position where to read, at least 0

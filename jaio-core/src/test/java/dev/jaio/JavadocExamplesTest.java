@@ -6,13 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jaio.examples.ChannelExample;
 import dev.jaio.examples.EngineExample;
 import dev.jaio.examples.PackageOverviewExample;
 import dev.jaio.examples.ProtocolExample;
 import dev.jaio.examples.SignalExample;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
@@ -116,5 +120,50 @@ class JavadocExamplesTest {
     @Test
     void listSignal() throws Exception {
         assertTrue(SignalExample.listSignal(), "no SIGUSR2 within 10 s");
+    }
+
+    /** AioFileChannel: one read and 32 futures of a 32-block file, every block full. */
+    @Test
+    void channelFutures(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("blocks.dat");
+        Files.write(file, new byte[32 * 4096]);
+        assertEquals(33 * 4096, ChannelExample.futures(file));
+    }
+
+    /** AioFileChannel.open(AioEngine, ...): an O_DIRECT block through io_uring, where both work here. */
+    @Test
+    void channelOnAnEngineWithODirect(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("direct.dat");
+        Files.write(file, new byte[8192]);
+        try (AioFile probe = AioFile.open(file, AioOpenOption.DIRECT)) {
+            // opened: O_DIRECT works here
+        } catch (IOException e) {
+            Assumptions.abort("the file system of " + dir + " refuses O_DIRECT: " + e.getMessage());
+        }
+        Assumptions.assumeTrue(AioProbe.ioUringRefusal().isEmpty(), () -> "io_uring is refused here: " + AioProbe.ioUringRefusal().orElse(""));
+        assertEquals(4096, ChannelExample.direct(file));
+    }
+
+    /** AioFileChannel.read with a deadline: a cached read is well within a minute. */
+    @Test
+    void channelDeadline(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("deadline.dat");
+        Files.write(file, new byte[4096]);
+        try (AioFileChannel ch = AioFileChannel.open(file, StandardOpenOption.READ)) {
+            assertEquals(4096, ChannelExample.deadline(ch, ByteBuffer.allocateDirect(4096), 0, Duration.ofMinutes(1)));
+        }
+    }
+
+    /** AioBatch: 32 reads, then the log record written and forced. */
+    @Test
+    void batch(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data.dat");
+        Files.write(data, new byte[32 * 4096]);
+        Path logFile = dir.resolve("log.dat");
+        try (AioFileChannel ch = AioFileChannel.open(data, StandardOpenOption.READ);
+                AioFileChannel log = AioFileChannel.open(logFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            assertEquals(32 * 4096 + 10, ChannelExample.batch(ch, log, 0));
+        }
+        assertEquals("committed\n", Files.readString(logFile));
     }
 }

@@ -131,6 +131,7 @@ public record SetupFailure(String call, int errno, String explanation) {
     /** No io_uring on a platform jaio's native layer does not run on. */
     static SetupFailure unsupportedPlatform(String platform) {
         return new SetupFailure(IO_URING_SETUP, Errno.ENOSYS.code(),
-                "jaio's io_uring engine runs on Linux with glibc on x86_64 or aarch64; this is " + platform);
+                "jaio's io_uring engine runs on Linux x86_64 or aarch64 with glibc, and on Linux x86_64 with"
+                        + " musl; this is " + platform);
     }
 }

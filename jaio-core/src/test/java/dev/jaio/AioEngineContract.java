@@ -421,7 +421,8 @@ public abstract class AioEngineContract {
     /**
      * AioEngine itself: {@code open} gives private instances of an engine it knows, {@code
      * defaultEngine()} is one engine that cannot be closed, and closing an engine refuses new work,
-     * cancels and drains what is in flight, then frees it, even while a submit is under way.
+     * cancels and drains what is in flight, then frees it, even while a submit is under way. (And
+     * first, that the groups of this suite run on the engine their class names.)
      */
     @Nested
     @Tag("Engines")

@@ -73,6 +73,8 @@ final class DescriptorQueues {
      */
     static final int DEPTH_FOR_NOTIFYING = 2;
     private static final int DIRECT_FDS = 4096;
+    /** Requests of a descriptor at which glibc is first asked which are over: see {@link #dropCompleted}. */
+    static final int ASK_GLIBC_AT = 256;
 
     /** One descriptor: what glibc holds of it, in glibc's order, and what waits here. */
     static final class Descriptor {
@@ -82,6 +84,8 @@ final class DescriptorQueues {
         PosixOperation queueHead;
         /** Requests in glibc that count toward a list notification the engine delivers. */
         int noticedInGlibc;
+        /** See {@link #dropCompleted}. */
+        int askGlibcAt = ASK_GLIBC_AT;
         /** In {@link #watched}; read without the lock by pollers, as a hint (see {@link #needsHandOver}). */
         volatile boolean watched;
 
@@ -172,11 +176,28 @@ final class DescriptorQueues {
      * most one request of the descriptor.
      */
     private static boolean hasRoom(Descriptor d, PosixOperation op, boolean mayTakeBack) {
-        d.inGlibc.dropRecordedHead();
+        dropCompleted(d);
         if (mayTakeBack) {
             return d.inGlibc.landsAtTail(GlibcRequests.priorityOf(op));
         }
         return d.inGlibc.size() < DEPTH_FOR_NOTIFYING;
+    }
+
+    /**
+     * Forgets the requests of {@code d} known to be over. Those whose outcome is recorded leave
+     * from the head ({@link GlibcRequests#dropRecordedHead()}); so that one nobody ever asks
+     * about cannot hold all the others behind it, glibc is asked about each whenever the
+     * descriptor's count reaches twice what it was after the last such round (at least
+     * {@link #ASK_GLIBC_AT}).
+     */
+    private static void dropCompleted(Descriptor d) {
+        GlibcRequests q = d.inGlibc;
+        q.dropRecordedHead();
+        if (q.size() < d.askGlibcAt) {
+            return;
+        }
+        removeCompleted(d);
+        d.askGlibcAt = Math.max(ASK_GLIBC_AT, 2 * q.size());
     }
 
     /**
@@ -294,16 +315,20 @@ final class DescriptorQueues {
      * free), then hands glibc the operations waiting here while the rules allow.
      */
     private void observe(Descriptor d) {
+        removeCompleted(d);
+        refill(d);
+    }
+
+    /** Asks glibc about each request of {@code d} it holds; those it completed are recorded and leave. */
+    private static void removeCompleted(Descriptor d) {
         GlibcRequests q = d.inGlibc;
         for (int i = 0; i < q.size(); ) {
-            long r = q.op(i).outcomeInLibc(q.submission(i));
-            if (r == dev.jaio.internal.Operation.PENDING) {
+            if (q.op(i).outcomeInLibc(q.submission(i)) == dev.jaio.internal.Operation.PENDING) {
                 i++;
-                continue;
+            } else {
+                removeAt(d, i);
             }
-            removeAt(d, i);
         }
-        refill(d);
     }
 
     private void refill(Descriptor d) {

@@ -245,6 +245,35 @@ class PosixCancelFromTheTailTest {
     }
 
     /**
+     * {@code aioCancelAll} on a descriptor with reads in glibc's queue (they notify nobody) and
+     * reads with a callback in the engine's own queue behind them: the running read answers
+     * {@code AIO_NOTCANCELED}, every other is canceled wherever it waited, and each callback runs
+     * once.
+     */
+    @Test
+    void aioCancelAllCancelsGlibcsQueueAndTheEnginesOwn() throws Exception {
+        Pipe p = pipe();
+        List<AioRead> plain = submitReads(p, 4, SigevNotify.none());
+        ConcurrentLinkedQueue<Long> notified = new ConcurrentLinkedQueue<>();
+        List<AioRead> notifying = submitReads(p, 3, SigevNotify.thread(5, notified::add));
+        assertEquals(AioCancelStat.AIO_NOTCANCELED, engine.aioCancelAll(p.readFd()), "the running read");
+        List<AioRead> canceled = new ArrayList<>(plain.subList(1, 4));
+        canceled.addAll(notifying);
+        for (AioRead r : canceled) {
+            assertEquals(Errno.ECANCELED, r.error(), r::toString);
+            assertThrows(AioException.class, r::aioReturn);
+        }
+        long deadline = System.nanoTime() + PATIENCE_NANOS;
+        while (notified.size() < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(100);
+        assertEquals(List.of(5L, 5L, 5L), List.copyOf(notified), "one callback per canceled read");
+        feedAndCheckInOrder(p, plain.subList(0, 1));
+        settled = true;
+    }
+
+    /**
      * While a take-back holds a request, glibc says {@code ECANCELED} for it: a poller asking at
      * that moment must not take that for the outcome. Two threads poll 64 queued reads without
      * pause while every other one is canceled from the middle; afterwards each read not canceled

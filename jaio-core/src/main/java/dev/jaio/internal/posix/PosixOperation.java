@@ -387,8 +387,9 @@ final class PosixOperation extends Operation {
 
     /**
      * {@code aio_cancel(fd, aiocb)} as {@link DescriptorQueues#cancel} decides: an operation
-     * waiting in the engine's queue is canceled by the engine, one of glibc's by glibc unless it
-     * heads the descriptor's requests there with another behind it ({@code AIO_NOTCANCELED}).
+     * waiting in the engine's queue is canceled by the engine, one of glibc's by glibc once the
+     * requests behind it are taken back (it is then glibc's last), unless one of those notifies
+     * somebody ({@code AIO_NOTCANCELED}: it heads glibc's queue).
      */
     @Override
     protected int cancelNative() {

@@ -197,11 +197,7 @@ class PosixCancelFromTheTailTest {
         List<AioRead> rest = new ArrayList<>(without(plain, 1));
         rest.addAll(notifying);
         feed(p, rest.size());
-        long deadline = System.nanoTime() + PATIENCE_NANOS;
-        while (seen.size() < 3 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        Thread.sleep(100);
+        awaitNotifications(() -> seen.size() >= 3);
         assertEquals(List.of("0:SUCCESS:" + chunk(3), "1:SUCCESS:" + chunk(4), "2:SUCCESS:" + chunk(5)),
                 seen.stream().sorted().toList(), "one notification per read, each after its read brought its data");
         checkInOrder(rest);
@@ -233,11 +229,7 @@ class PosixCancelFromTheTailTest {
         List<AioRead> rest = new ArrayList<>(without(plain, 2));
         rest.addAll(list);
         feedAndCheckInOrder(p, rest);
-        long deadline = System.nanoTime() + PATIENCE_NANOS;
-        while (fired.get() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        Thread.sleep(100);
+        awaitNotifications(() -> fired.get() > 0);
         assertEquals(1, fired.get(), "the list's notification, once");
         assertEquals(3, overWhenFired.get(), "reads of the list over when its notification came");
         assertThrows(AioException.class, plain.get(2)::aioReturn);
@@ -263,11 +255,7 @@ class PosixCancelFromTheTailTest {
             assertEquals(Errno.ECANCELED, r.error(), r::toString);
             assertThrows(AioException.class, r::aioReturn);
         }
-        long deadline = System.nanoTime() + PATIENCE_NANOS;
-        while (notified.size() < 3 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        Thread.sleep(100);
+        awaitNotifications(() -> notified.size() >= 3);
         assertEquals(List.of(5L, 5L, 5L), List.copyOf(notified), "one callback per canceled read");
         feedAndCheckInOrder(p, plain.subList(0, 1));
         settled = true;
@@ -374,6 +362,15 @@ class PosixCancelFromTheTailTest {
 
     private static String chunk(int i) {
         return String.format("%04d", i);
+    }
+
+    /** Waits (at most {@link #PATIENCE_NANOS}) until {@code done}, then a little more for late extra notifications. */
+    private static void awaitNotifications(java.util.function.BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + PATIENCE_NANOS;
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(100);
     }
 
     private static void awaitAll(List<? extends Aio> blocks) throws Exception {

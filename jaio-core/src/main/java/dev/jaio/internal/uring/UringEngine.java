@@ -11,6 +11,7 @@ import dev.jaio.internal.JavaCompletingEngine;
 import dev.jaio.internal.ListCompletion;
 import dev.jaio.internal.OpKind;
 import dev.jaio.internal.Operation;
+import dev.jaio.internal.OwnedDescriptors;
 import dev.jaio.internal.ffi.EventFd;
 import dev.jaio.internal.ffi.IoUringAbi;
 import dev.jaio.internal.ffi.Libc;
@@ -32,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 
 /**
  * The engine "io_uring": a small set of rings, each chosen by the threads that submit to it,
@@ -132,6 +134,10 @@ public final class UringEngine extends JavaCompletingEngine {
     private final ThreadLocal<EngineRing> threadRing = new ThreadLocal<>();
     private final Thread reaper;
     private volatile boolean stopping;
+    /** Registered buffers and file tables, registered with each ring as it is set up. */
+    private final RingRegistrations registrations;
+    /** Empties a descriptor's registered-file slots before AioFile closes it; see {@link RegisteredFiles}. */
+    private final IntConsumer onDescriptorClosing = this::forgetDescriptor;
 
     private final Object blocksLock = new Object();
     private volatile AtomicReferenceArray<UringOperation> blocks = new AtomicReferenceArray<>(64);
@@ -189,11 +195,13 @@ public final class UringEngine extends JavaCompletingEngine {
         int requested = options.queueDepth() > 0 ? options.queueDepth() : DEFAULT_QUEUE_DEPTH;
         this.depth = Math.min(requested, IoUring.MAX_ENTRIES);
         this.syscalls = RingSyscalls.current();
+        this.registrations = new RingRegistrations(options);
         IoUring r = switch (IoUring.setup(depth, IoUringAbi.IORING_SETUP_CLAMP, syscalls)) {
             case SetupResult.Ready ready -> ready.ring();
             case SetupResult.Refused refused -> throw new UnsupportedOperationException(refused.failure().message());
         };
         int efd = -1;
+        RegisteredFiles files0;
         try {
             Probe probe = Probe.of(r);
             if (!probe.answered()) {
@@ -213,6 +221,15 @@ public final class UringEngine extends JavaCompletingEngine {
                 throw new UnsupportedOperationException(
                         SetupFailure.ofRegister("IORING_REGISTER_EVENTFD", (int) -reg).message());
             }
+            if (registrations.hasBuffers()) {
+                requireOps(probe, IoUringAbi.IORING_OP_READ_FIXED, "READ_FIXED", IoUringAbi.IORING_OP_WRITE_FIXED,
+                        "WRITE_FIXED");
+            }
+            RingRegistrations.Outcome registered = registrations.registerWith(r);
+            if (registered.refusal() != null) {
+                throw new UnsupportedOperationException(registered.refusal().message());
+            }
+            files0 = registered.files();
             requireRoundTrip(r);
         } catch (RuntimeException | Error e) {
             if (efd >= 0) {
@@ -224,13 +241,16 @@ public final class UringEngine extends JavaCompletingEngine {
         this.eventFd = efd;
         this.ringCount = Math.clamp(Runtime.getRuntime().availableProcessors(), 2, MAX_RINGS);
         this.rings = new AtomicReferenceArray<>(ringCount);
-        rings.set(0, newEngineRing(0, r));
+        rings.set(0, newEngineRing(0, r, files0));
+        if (registrations.hasFiles()) {
+            OwnedDescriptors.addListener(onDescriptorClosing);
+        }
         this.reaper = Thread.ofPlatform().daemon().name("jaio-io_uring-reaper").start(this::reapLoop);
     }
 
-    private EngineRing newEngineRing(int index, IoUring r) {
+    private EngineRing newEngineRing(int index, IoUring r, RegisteredFiles files) {
         EngineRing[] self = new EngineRing[1];
-        EngineRing er = new EngineRing(index, r, userData -> onWithdrawn(self[0], userData));
+        EngineRing er = new EngineRing(index, r, files, userData -> onWithdrawn(self[0], userData));
         self[0] = er;
         return er;
     }
@@ -279,6 +299,30 @@ public final class UringEngine extends JavaCompletingEngine {
         if (!missing.isEmpty()) {
             throw new UnsupportedOperationException("this kernel's io_uring lacks " + missing
                     + "; jaio needs Linux 5.6 or newer");
+        }
+    }
+
+    @Override
+    public List<MemorySegment> fixedBuffers() {
+        return registrations.buffers();
+    }
+
+    /** {@code buf_index} of the registered buffer that holds all of {@code buffer}, or -1. Any thread. */
+    int fixedBufferIndex(MemorySegment buffer) {
+        return registrations.bufferIndex(buffer);
+    }
+
+    /**
+     * {@code AioFile.close()} is about to close {@code fd}: its slot in every ring's file table is
+     * emptied first, so that the number, once reused, is never served the old file. The closing
+     * thread; takes each table's monitor only.
+     */
+    private void forgetDescriptor(int fd) {
+        for (int i = 0; i < ringCount; i++) {
+            EngineRing r = rings.get(i);
+            if (r != null && r.index == i && r.files != null) {
+                r.files.forget(fd);
+            }
         }
     }
 
@@ -362,7 +406,13 @@ public final class UringEngine extends JavaCompletingEngine {
             r.close();
             return rings.get(0);
         }
-        return newEngineRing(i, r);
+        RingRegistrations.Outcome registered = registrations.registerWith(r);
+        if (registered.refusal() != null) {
+            // RLIMIT_MEMLOCK counts buffers once per ring: this one may not fit where ring 0 did.
+            r.close();
+            return rings.get(0);
+        }
+        return newEngineRing(i, r, registered.files());
     }
 
     // ---------------------------------------------------------------- the block table
@@ -793,6 +843,8 @@ public final class UringEngine extends JavaCompletingEngine {
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
             }
         }
+        // Before the SQE is reserved: a file slot is given out again only while no SQE is unconsumed.
+        int fileSlot = ring.files == null ? -1 : ring.files.slotFor(request.fd(), ring.sq);
         int sqe;
         while ((sqe = ring.sq.reserve()) == SubmissionQueue.FULL) {
             int r = flush(ring);
@@ -807,7 +859,7 @@ public final class UringEngine extends JavaCompletingEngine {
             // flight, with its number or an older one; see waitsForEarlierWrites.
             op.sequence = writeSequence.incrementAndGet();
         }
-        ring.sq.prepare(sqe, request, op.userData());
+        ring.sq.prepare(sqe, request, op.userData(), fileSlot);
         ring.inFlight.incrementAndGet();
         return 0;
     }
@@ -1236,6 +1288,7 @@ public final class UringEngine extends JavaCompletingEngine {
             reapAll();
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
+        OwnedDescriptors.removeListener(onDescriptorClosing);
         stopping = true;
         wakeReaper();
         try {

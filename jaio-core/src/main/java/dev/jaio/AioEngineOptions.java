@@ -9,7 +9,7 @@ package dev.jaio;
  * <p>Immutable.
  */
 public final class AioEngineOptions {
-    private static final AioEngineOptions DEFAULTS = new AioEngineOptions(0, 0, 0, 0, 0, 0);
+    private static final AioEngineOptions DEFAULTS = new AioEngineOptions(0, 0, 0, 0, 0, 0, 0);
 
     private final int queueDepth;
     private final int threads;
@@ -17,9 +17,11 @@ public final class AioEngineOptions {
     private final int registeredFiles;
     private final int fixedBufferCount;
     private final int fixedBufferSize;
+    private final int sqPollIdleMillis;
 
     private AioEngineOptions(int queueDepth, int threads, int queueBound, int registeredFiles, int fixedBufferCount,
-            int fixedBufferSize) {
+            int fixedBufferSize, int sqPollIdleMillis) {
+        this.sqPollIdleMillis = sqPollIdleMillis;
         this.queueDepth = queueDepth;
         this.threads = threads;
         this.queueBound = queueBound;
@@ -46,7 +48,7 @@ public final class AioEngineOptions {
      */
     public AioEngineOptions withQueueDepth(int entries) {
         return new AioEngineOptions(nonNegative("queueDepth", entries), threads, queueBound, registeredFiles,
-                fixedBufferCount, fixedBufferSize);
+                fixedBufferCount, fixedBufferSize, sqPollIdleMillis);
     }
 
     /**
@@ -58,7 +60,7 @@ public final class AioEngineOptions {
      */
     public AioEngineOptions withThreads(int count) {
         return new AioEngineOptions(queueDepth, nonNegative("threads", count), queueBound, registeredFiles,
-                fixedBufferCount, fixedBufferSize);
+                fixedBufferCount, fixedBufferSize, sqPollIdleMillis);
     }
 
     /**
@@ -70,7 +72,7 @@ public final class AioEngineOptions {
      */
     public AioEngineOptions withQueueBound(int operations) {
         return new AioEngineOptions(queueDepth, threads, nonNegative("queueBound", operations), registeredFiles,
-                fixedBufferCount, fixedBufferSize);
+                fixedBufferCount, fixedBufferSize, sqPollIdleMillis);
     }
 
     /**
@@ -91,7 +93,7 @@ public final class AioEngineOptions {
      */
     public AioEngineOptions withRegisteredFiles(int slots) {
         return new AioEngineOptions(queueDepth, threads, queueBound, nonNegative("registeredFiles", slots),
-                fixedBufferCount, fixedBufferSize);
+                fixedBufferCount, fixedBufferSize, sqPollIdleMillis);
     }
 
     /**
@@ -116,7 +118,37 @@ public final class AioEngineOptions {
             throw new IllegalArgumentException("fixed buffers: 1 to 16384 buffers of 1 byte to 1 GiB each (the"
                     + " kernel's limits; 0 buffers for none), not " + count + " of " + size + " bytes");
         }
-        return new AioEngineOptions(queueDepth, threads, queueBound, registeredFiles, count, count == 0 ? 0 : size);
+        return new AioEngineOptions(queueDepth, threads, queueBound, registeredFiles, count, count == 0 ? 0 : size,
+                sqPollIdleMillis);
+    }
+
+    /**
+     * io_uring: a kernel thread polls the submission queues ({@code IORING_SETUP_SQPOLL}), so a
+     * submission is a store to memory and no system call while that thread is awake; after
+     * {@code idleMillis} without work it sleeps, and the next submission wakes it with one
+     * {@code io_uring_enter}. Every ring of the engine shares that one thread
+     * ({@code IORING_SETUP_ATTACH_WQ}). It keeps a core busy while it polls: it pays where a
+     * core is spare, and costs where there is none (see BENCHMARKS.md). Opening the engine
+     * fails, saying why, where the kernel refuses it (before Linux 5.11 it needs privileges and
+     * registered files).
+     *
+     * @param idleMillis how long the poller spins without work before it sleeps; 0 for no SQPOLL
+     *        (the default)
+     * @return new options with this value, the others unchanged
+     * @throws IllegalArgumentException if negative
+     */
+    public AioEngineOptions withSqPoll(int idleMillis) {
+        return new AioEngineOptions(queueDepth, threads, queueBound, registeredFiles, fixedBufferCount,
+                fixedBufferSize, nonNegative("sqPoll idleMillis", idleMillis));
+    }
+
+    /**
+     * The SQPOLL idle time asked for.
+     *
+     * @return milliseconds, 0 for no SQPOLL
+     */
+    public int sqPollIdleMillis() {
+        return sqPollIdleMillis;
     }
 
     /**
@@ -184,6 +216,6 @@ public final class AioEngineOptions {
     public String toString() {
         return "AioEngineOptions[queueDepth=" + queueDepth + ", threads=" + threads + ", queueBound=" + queueBound
                 + ", registeredFiles=" + registeredFiles + ", fixedBuffers=" + fixedBufferCount + "x" + fixedBufferSize
-                + "]";
+                + ", sqPollIdleMillis=" + sqPollIdleMillis + "]";
     }
 }

@@ -295,6 +295,10 @@ public final class IoUringAbi {
     public static final long PARAMS_CQ_ENTRIES = offsetOf(IO_URING_PARAMS, "cq_entries");
     /** {@code io_uring_params.flags}. */
     public static final long PARAMS_FLAGS = offsetOf(IO_URING_PARAMS, "flags");
+    /** {@code io_uring_params.sq_thread_idle}: milliseconds the SQPOLL thread polls before it sleeps. */
+    public static final long PARAMS_SQ_THREAD_IDLE = offsetOf(IO_URING_PARAMS, "sq_thread_idle");
+    /** {@code io_uring_params.wq_fd}: the ring whose workers (and, with SQPOLL, poller) to share; {@link #IORING_SETUP_ATTACH_WQ}. */
+    public static final long PARAMS_WQ_FD = offsetOf(IO_URING_PARAMS, "wq_fd");
     /** {@code io_uring_params.features}. */
     public static final long PARAMS_FEATURES = offsetOf(IO_URING_PARAMS, "features");
     /** {@code io_uring_params.sq_off}: add an {@code SQ_OFF_*} constant to read one field. */
@@ -393,6 +397,11 @@ public final class IoUringAbi {
 
     /** {@code IORING_SETUP_SQPOLL} (5.1): a kernel thread polls the SQ; unprivileged only since 5.11. */
     public static final int IORING_SETUP_SQPOLL = 1 << 1;
+    /**
+     * {@code IORING_SETUP_ATTACH_WQ} (5.6): share the io-wq of ring {@code wq_fd}; with SQPOLL
+     * (5.11) also its poller thread.
+     */
+    public static final int IORING_SETUP_ATTACH_WQ = 1 << 5;
     /** {@code IORING_SETUP_CQSIZE} (5.5): {@code cq_entries} is given by the application. */
     public static final int IORING_SETUP_CQSIZE = 1 << 3;
     /** {@code IORING_SETUP_CLAMP} (5.6): clamp oversized entry counts instead of EINVAL. */
@@ -418,6 +427,8 @@ public final class IoUringAbi {
     public static final int IORING_FEAT_RW_CUR_POS = 1 << 3;
     /** {@code IORING_FEAT_FAST_POLL} (5.7). */
     public static final int IORING_FEAT_FAST_POLL = 1 << 5;
+    /** {@code IORING_FEAT_SQPOLL_NONFIXED} (5.11): SQPOLL takes plain descriptors, not only registered files. */
+    public static final int IORING_FEAT_SQPOLL_NONFIXED = 1 << 7;
     /** {@code IORING_FEAT_EXT_ARG} (5.11): io_uring_enter takes a timeout argument. */
     public static final int IORING_FEAT_EXT_ARG = 1 << 8;
     /** {@code IORING_FEAT_NATIVE_WORKERS} (5.12): io-wq workers are threads of the process. */

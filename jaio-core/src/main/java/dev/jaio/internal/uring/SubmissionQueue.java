@@ -194,8 +194,8 @@ public final class SubmissionQueue {
      * reservations.
      *
      * <p>Lowering a published tail is sound only because nothing but the producer's own
-     * {@code io_uring_enter} with {@code to_submit > 0} reads it (no SQPOLL: this layer refuses it)
-     * and the producer is not inside one: the kernel loads the tail afresh at each such call and
+     * {@code io_uring_enter} with {@code to_submit > 0} reads it (never call this on an SQPOLL
+     * ring, whose poller thread reads the tail whenever it likes) and the producer is not inside one: the kernel loads the tail afresh at each such call and
      * consumes from its head, so it sees nothing to consume.
      *
      * @param userData receives the {@code user_data} of each withdrawn SQE, oldest first, before

@@ -134,6 +134,8 @@ public final class UringEngine extends JavaCompletingEngine {
     private final ThreadLocal<EngineRing> threadRing = new ThreadLocal<>();
     private final Thread reaper;
     private volatile boolean stopping;
+    /** {@code sq_thread_idle} of the engine's SQPOLL thread; 0: no SQPOLL. */
+    private final int sqPollIdleMillis;
     /** Registered buffers and file tables, registered with each ring as it is set up. */
     private final RingRegistrations registrations;
     /** Empties a descriptor's registered-file slots before AioFile closes it; see {@link RegisteredFiles}. */
@@ -196,7 +198,9 @@ public final class UringEngine extends JavaCompletingEngine {
         this.depth = Math.min(requested, IoUring.MAX_ENTRIES);
         this.syscalls = RingSyscalls.current();
         this.registrations = new RingRegistrations(options);
-        IoUring r = switch (IoUring.setup(depth, IoUringAbi.IORING_SETUP_CLAMP, syscalls)) {
+        this.sqPollIdleMillis = options.sqPollIdleMillis();
+        int setupFlags = IoUringAbi.IORING_SETUP_CLAMP | (sqPollIdleMillis > 0 ? IoUringAbi.IORING_SETUP_SQPOLL : 0);
+        IoUring r = switch (IoUring.setup(depth, setupFlags, syscalls, sqPollIdleMillis, -1)) {
             case SetupResult.Ready ready -> ready.ring();
             case SetupResult.Refused refused -> throw new UnsupportedOperationException(refused.failure().message());
         };
@@ -207,6 +211,11 @@ public final class UringEngine extends JavaCompletingEngine {
             if (!probe.answered()) {
                 // Named first: "lacks every opcode" would blame the kernel for what a policy refused.
                 throw new UnsupportedOperationException(probe.failure());
+            }
+            if (sqPollIdleMillis > 0 && !r.features().has(IoUringAbi.IORING_FEAT_SQPOLL_NONFIXED)) {
+                throw new UnsupportedOperationException("IORING_SETUP_SQPOLL (AioEngineOptions.withSqPoll): this"
+                        + " kernel is older than 5.11, whose poller takes only registered files; open the engine"
+                        + " without withSqPoll");
             }
             requireOps(probe, IoUringAbi.IORING_OP_READ, "READ", IoUringAbi.IORING_OP_WRITE, "WRITE",
                     IoUringAbi.IORING_OP_FSYNC, "FSYNC", IoUringAbi.IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL",
@@ -398,7 +407,13 @@ public final class UringEngine extends JavaCompletingEngine {
         if (isClosed()) {
             return rings.get(0);
         }
-        if (!(IoUring.setup(depth, IoUringAbi.IORING_SETUP_CLAMP, syscalls) instanceof SetupResult.Ready ready)) {
+        // With SQPOLL, every ring attaches to ring 0's poller thread (IORING_SETUP_ATTACH_WQ,
+        // 5.11): one kernel thread for the engine, not one per ring, each spinning on a core.
+        int flags = sqPollIdleMillis > 0
+                ? IoUringAbi.IORING_SETUP_CLAMP | IoUringAbi.IORING_SETUP_SQPOLL | IoUringAbi.IORING_SETUP_ATTACH_WQ
+                : IoUringAbi.IORING_SETUP_CLAMP;
+        SetupResult setup = IoUring.setup(depth, flags, syscalls, sqPollIdleMillis, rings.get(0).ring.fd());
+        if (!(setup instanceof SetupResult.Ready ready)) {
             return rings.get(0);
         }
         IoUring r = ready.ring();
@@ -876,12 +891,14 @@ public final class UringEngine extends JavaCompletingEngine {
         while (true) {
             long r = ring.ring.submit();
             if (r >= 0) {
-                if (ring.sq.pending() == 0) {
-                    return 0;
+                if (ring.sq.pending() == 0 || ring.ring.sqPoll()) {
+                    return 0; // SQPOLL: published SQEs are the poller's, taken when it gets to them
                 }
                 continue;
             }
-            if (r == -Errno.EAGAIN.code() || r == -Errno.EBUSY.code()) {
+            // SQPOLL: a refused wake-up leaves the SQEs published, where the poller may take them
+            // at any moment: withdrawing them would race with it, so the wake is retried instead.
+            if (r == -Errno.EAGAIN.code() || r == -Errno.EBUSY.code() || ring.ring.sqPoll()) {
                 // The kernel is short of memory or of CQ room: completions free both.
                 reapNow(ring);
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
@@ -935,9 +952,10 @@ public final class UringEngine extends JavaCompletingEngine {
             try {
                 // Submit and wait in one io_uring_enter; page-cache reads are done inside it.
                 long first = ring.ring.enter(ring.sq.publish(), target, IoUringAbi.IORING_ENTER_GETEVENTS);
-                if (first >= 0 && ring.sq.pending() == 0) {
-                    r = 0;
-                } else if (first < 0 && first != -Errno.EAGAIN.code() && first != -Errno.EBUSY.code()) {
+                if (first >= 0 && (ring.sq.pending() == 0 || ring.ring.sqPoll())) {
+                    r = 0; // SQPOLL: the call woke the poller if need be, and waited
+                } else if (first < 0 && first != -Errno.EAGAIN.code() && first != -Errno.EBUSY.code()
+                        && !ring.ring.sqPoll()) {
                     // A refusal: the kernel consumed none of them, as flush() would have found.
                     ring.sq.withdrawUnconsumed(ring.onWithdrawn);
                     r = (int) first;

@@ -177,6 +177,8 @@ class IoUringLayoutTest {
         java.put(params + "cq_entries", IoUringAbi.PARAMS_CQ_ENTRIES);
         java.put(params + "flags", IoUringAbi.PARAMS_FLAGS);
         java.put(params + "features", IoUringAbi.PARAMS_FEATURES);
+        java.put(params + "sq_thread_idle", IoUringAbi.PARAMS_SQ_THREAD_IDLE);
+        java.put(params + "wq_fd", IoUringAbi.PARAMS_WQ_FD);
         java.put(params + "sq_off", IoUringAbi.PARAMS_SQ_OFF);
         java.put(params + "cq_off", IoUringAbi.PARAMS_CQ_OFF);
         java.put("offsetof.struct io_uring_probe.last_op", IoUringAbi.PROBE_LAST_OP);
@@ -224,6 +226,8 @@ class IoUringLayoutTest {
         m.put("IORING_OFF_CQ_RING", IoUringAbi.IORING_OFF_CQ_RING);
         m.put("IORING_OFF_SQES", IoUringAbi.IORING_OFF_SQES);
         m.put("IORING_SETUP_SQPOLL", (long) IoUringAbi.IORING_SETUP_SQPOLL);
+        m.put("IORING_SETUP_ATTACH_WQ", (long) IoUringAbi.IORING_SETUP_ATTACH_WQ);
+        m.put("IORING_FEAT_SQPOLL_NONFIXED", (long) IoUringAbi.IORING_FEAT_SQPOLL_NONFIXED);
         m.put("IORING_SETUP_CQSIZE", (long) IoUringAbi.IORING_SETUP_CQSIZE);
         m.put("IORING_SETUP_CLAMP", (long) IoUringAbi.IORING_SETUP_CLAMP);
         m.put("IORING_SETUP_SUBMIT_ALL", (long) IoUringAbi.IORING_SETUP_SUBMIT_ALL);

@@ -87,6 +87,9 @@ final class Probe implements Command {
         Fact<Optional<String>> refusal = Fact.of(AioProbe::ioUringRefusal);
         Fact<String> libc = Fact.of(AioProbe::libc);
         Fact<Long> prio = Fact.of(AioProbe::aioPrioDeltaMax);
+        boolean uringWorks = engines.value() != null
+                && engines.value().stream().anyMatch(s -> s.name().equals("io_uring") && s.works());
+        List<RingOptionsProbe.Option> ringOptions = uringWorks ? RingOptionsProbe.options() : List.of();
         Path where = path;
         Optional<AioProbe.DirectIoAlignment> dio = Optional.empty();
         String dioUnknown = null;
@@ -122,6 +125,12 @@ final class Probe implements Command {
                 for (String op : opcodes.value()) {
                     j.value(op);
                 }
+            }
+            j.endArray();
+            j.name("io_uring_options").beginArray();
+            for (RingOptionsProbe.Option o : ringOptions) {
+                j.beginObject().member("name", o.name()).member("bench_flag", o.benchFlag()).member("works", o.works())
+                        .member("reason", o.reason()).endObject();
             }
             j.endArray();
             j.name("direct_io").beginObject().member("path", where.toString()).member("filesystem", fsType);
@@ -166,6 +175,12 @@ final class Probe implements Command {
                     ? " (io_uring refused: " + refusal.value().get() + ")" : ""));
         } else {
             out.println("io_uring opcodes: unknown: " + opcodes.unknown());
+        }
+        if (!ringOptions.isEmpty()) {
+            out.println("io_uring options (AioEngineOptions; jaio bench flag):");
+            for (RingOptionsProbe.Option o : ringOptions) {
+                out.printf("  %-18s  %-17s  %s%n", o.name(), o.benchFlag(), o.works() ? "works" : "refused: " + o.reason());
+            }
         }
         String on = "O_DIRECT on " + where + (fsType == null ? "" : " (" + fsType + ")") + ": ";
         if (dio.isPresent()) {

@@ -78,7 +78,12 @@ public record SetupFailure(String call, int errno, String explanation) {
             };
             case ENOSYS -> "this kernel has no io_uring: older than Linux 5.1, built without CONFIG_IO_URING,"
                     + " or a seccomp filter that answers ENOSYS";
-            case ENOMEM -> "the kernel could not allocate rings for " + entries + " entries; before Linux 5.12"
+            case ENOMEM -> (flags & IoUringAbi.IORING_SETUP_SQPOLL) != 0
+                    ? "IORING_SETUP_SQPOLL (AioEngineOptions.withSqPoll) with the locked-memory limit RLIMIT_MEMLOCK at "
+                    + FixedBuffers.memlockLimit() + ": an unprivileged process with a small limit gets this (seen"
+                    + " on Linux 6.18 with ulimit -l 64); raise the limit (ulimit -l) or open the engine without"
+                    + " withSqPoll"
+                    : "the kernel could not allocate rings for " + entries + " entries; before Linux 5.12"
                     + " ring memory counts against RLIMIT_MEMLOCK (ulimit -l): ask for fewer entries or raise"
                     + " the limit";
             case EINVAL -> "entries=" + entries + ", flags=0x" + Integer.toHexString(flags)

@@ -266,6 +266,44 @@ class UringRegisteredResourcesTest {
         }
     }
 
+    /**
+     * A steady loop of LIO_WAIT lists of READ_FIXED on a registered file allocates nothing once
+     * compiled: the slot and buffer lookups are array reads and address arithmetic.
+     */
+    @Test
+    void fixedListsAllocateNothingOnceCompiled() throws Throwable {
+        Path p = fileOf("alloc", (byte) 'z');
+        HotPathAllocationTest.AllocationCounter counter = HotPathAllocationTest.AllocationCounter.forCurrentThread();
+        try (UringEngine engine = open(AioEngineOptions.defaults().withRegisteredFiles(4).withFixedBuffers(32, SIZE));
+                AioFile f = AioFile.open(p, StandardOpenOption.READ)) {
+            List<AioRead> reads = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                reads.add(new AioRead(engine, f.fd(), (i % 2) * (long) SIZE, engine.fixedBuffers().get(i), 0,
+                        SigevNotify.none()));
+            }
+            long[] perRound = new long[60];
+            for (int round = 0; round < perRound.length; round++) {
+                long before = counter.read();
+                for (int list = 0; list < 500; list++) {
+                    Aio.lioListio(LioMode.LIO_WAIT, reads, SigevNotify.none());
+                    for (int i = 0; i < 32; i++) { // indexed: an iterator would be this loop's allocation
+                        if (reads.get(i).aioReturn() != SIZE) {
+                            throw new AssertionError("short read");
+                        }
+                    }
+                }
+                perRound[round] = counter.read() - before - counter.overhead;
+                if (perRound[round] == 0) {
+                    assertEquals(IoUringAbi.IORING_OP_READ_FIXED, Sqe.last(engine).opcode());
+                    assertTrue(Sqe.last(engine).fixedFile());
+                    return;
+                }
+            }
+            throw new AssertionError("every round of 500 lists of 32 fixed reads allocated; bytes per round: "
+                    + Arrays.toString(perRound));
+        }
+    }
+
     @Test
     void refusedBuffersNameTheMemlockLimitAndTheOption() {
         // Register calls at open: the probe, the eventfd, then the buffers.

@@ -335,6 +335,38 @@ class UringRegisteredResourcesTest {
         assertEquals(0, AioEngineOptions.defaults().withFixedBuffers(0, 99).fixedBufferSize());
     }
 
+    /**
+     * An emptied slot is given to another descriptor only while the ring holds no unconsumed SQE:
+     * an SQE prepared for the old descriptor and not yet consumed must not reach the new file.
+     */
+    @Test
+    void anEmptiedSlotWaitsUntilNoSqeIsUnconsumed() throws Exception {
+        Path a = fileOf("a", (byte) 'a');
+        Path b = fileOf("b", (byte) 'b');
+        Path c = fileOf("c", (byte) 'c');
+        switch (IoUring.setup(4, 0)) {
+            case SetupResult.Ready(IoUring ring) -> {
+                try (ring; AioFile fa = AioFile.open(a, StandardOpenOption.READ);
+                        AioFile fb = AioFile.open(b, StandardOpenOption.READ);
+                        AioFile fc = AioFile.open(c, StandardOpenOption.READ)) {
+                    SubmissionQueue sq = ring.submissionQueue();
+                    RegisteredFiles files = RegisteredFiles.register(ring, 2, new int[1]);
+                    assertEquals(0, files.slotFor(fa.fd(), sq));
+                    // An SQE naming slot 0 is prepared, not yet submitted; then A's slot is emptied.
+                    sq.prepare(sq.reserve(), new UringRequest().read(fa.fd(), Arena.ofAuto().allocate(8), 0), 1, 0);
+                    files.forget(fa.fd());
+                    assertEquals(1, files.slotFor(fb.fd(), sq), "slot 0 may still be named by the unsubmitted SQE");
+                    assertEquals(-1, files.slotFor(fc.fd(), sq), "no other slot: C goes as a plain descriptor");
+                    assertEquals(1, ring.submitAndWait(1));
+                    assertEquals(1, ring.completionQueue().reap((userData, res, flags) -> assertEquals(
+                            -Errno.EBADF.code(), res, "the stale SQE found slot 0 empty"), 1));
+                    assertEquals(0, files.slotFor(fc.fd(), sq), "nothing unconsumed: slot 0 is given again");
+                }
+            }
+            case SetupResult.Refused refused -> assumeTrue(false, refused.failure().message());
+        }
+    }
+
     @Test
     void theKernelTableReallyHoldsTheFile() throws Exception {
         // Without the engine: a slot given by RegisteredFiles serves reads named by the slot.

@@ -28,7 +28,7 @@ final class Probe implements Command {
 
     @Override
     public String summary() {
-        return "show which engines work here and why not, io_uring opcodes, O_DIRECT alignment, libc";
+        return "show which engines work here and why not, io_uring opcodes and options, O_DIRECT alignment, libc";
     }
 
     @Override
@@ -38,9 +38,12 @@ final class Probe implements Command {
 
                 Shows what this machine offers jaio: the engines that work and why the others do
                 not (such as the io_uring call that was refused and its errno, or native access
-                being disabled and the flag that enables it), the io_uring opcodes of this kernel, the O_DIRECT alignment
-                of the file system that holds PATH (default: java.io.tmpdir), the C library,
-                AIO_PRIO_DELTA_MAX, the kernel release and native access.
+                being disabled and the flag that enables it), the io_uring opcodes of this kernel,
+                whether an io_uring engine opens with each of its options (registered files,
+                registered buffers, SQPOLL: tried for real, with the refusal's reason, such as the
+                locked-memory limit), the O_DIRECT alignment of the file system that holds PATH
+                (default: java.io.tmpdir), the C library, AIO_PRIO_DELTA_MAX, the kernel release
+                and native access.
 
                   --json    print JSON instead of text""";
     }

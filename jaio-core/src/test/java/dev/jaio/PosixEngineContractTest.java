@@ -8,43 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jaio.contract.Pipe;
+import dev.jaio.testing.EngineUnderTest;
+import dev.jaio.testing.OnEngine;
 import java.lang.foreign.Arena;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The contract on the "posix" engine: the C library's own {@code aio_*} and {@code lio_listio}
  * (on Linux, glibc's user-space thread pool). glibc has no {@code aio_readv}/{@code aio_writev},
- * so this engine refuses vectored blocks.
+ * so this engine refuses vectored blocks (and the contract's vectored transfers are skipped here).
  */
+@OnEngine(EngineUnderTest.POSIX)
 class PosixEngineContractTest extends AioEngineContract {
-    private static AioEngine engine;
-
-    @BeforeAll
-    static void openEngine() throws Exception {
-        engine = AioEngine.open("posix");
-    }
-
-    @AfterAll
-    static void closeEngine() throws Exception {
-        if (engine != null) {
-            engine.close();
-        }
-    }
-
-    @Override
-    protected AioEngine engine() {
-        return engine;
-    }
-
-    @Override
-    protected boolean supportsVectored() {
-        return false;
-    }
-
     @Test
+    @Tag("Engines")
     void isNamedPosix() {
         assertEquals("posix", engine().name());
     }
@@ -55,6 +34,7 @@ class PosixEngineContractTest extends AioEngineContract {
      * a vectored block is refused as a whole (an unchecked exception means the call did nothing).
      */
     @Test
+    @Tag("Vectored")
     void vectoredBlocksAreUnsupportedAndSaySo() throws Exception {
         try (Arena arena = Arena.ofShared(); AioFile f = AioFile.tempfile()) {
             AioWrite plain = new AioWrite(engine(), f.fd(), 0, arena.allocateFrom(JAVA_BYTE,
@@ -89,6 +69,7 @@ class PosixEngineContractTest extends AioEngineContract {
      * write into the freed aiocb).
      */
     @Test
+    @Tag("Engines")
     void closingTheEngineStopsItsWatcherAndClosesItsEventfd() throws Exception {
         long eventfdsBefore = eventfds();
         java.util.Set<Thread> watchersBefore = watchers();
@@ -158,6 +139,7 @@ class PosixEngineContractTest extends AioEngineContract {
      * gets its notification once, wherever it waited; the blocked read goes on.
      */
     @Test
+    @Tag("Cancel")
     void everyQueuedReadIsCanceledAndNotifiedWhereverItWaits() throws Exception {
         Pipe p = pipe();
         List<AioRead> running = occupyWithBlockedReads(p);
@@ -197,6 +179,7 @@ class PosixEngineContractTest extends AioEngineContract {
      * blocked one is not canceled (AIO_NOTCANCELED), every other one is, wherever it waited.
      */
     @Test
+    @Tag("Cancel")
     void aioCancelAllCancelsWhatWaitsInTheEnginesQueueToo() throws Exception {
         Pipe p = pipe();
         List<AioRead> running = occupyWithBlockedReads(p);
@@ -225,6 +208,7 @@ class PosixEngineContractTest extends AioEngineContract {
      * waits for them. (The engine's pump moves the queue on.)
      */
     @Test
+    @Tag("Notification")
     void queuedReadsRunWhenNobodyPollsOrWaits() throws Exception {
         Pipe p = pipe();
         int n = 6;
@@ -250,6 +234,7 @@ class PosixEngineContractTest extends AioEngineContract {
      * completed.
      */
     @Test
+    @Tag("Notification")
     void aListPartlyQueuedInTheEngineNotifiesOnceAfterAllItsReads() throws Exception {
         Pipe p = pipe();
         java.util.concurrent.atomic.AtomicInteger fired = new java.util.concurrent.atomic.AtomicInteger();
@@ -285,6 +270,7 @@ class PosixEngineContractTest extends AioEngineContract {
      * blocked one (fed by another thread), frees everything and returns.
      */
     @Test
+    @Tag("Engines")
     void closingTheEngineWithReadsInItsOwnQueueCancelsThemAndReturns() throws Exception {
         Pipe p = pipe();
         List<AioRead> reads = new java.util.ArrayList<>();

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
  * {@link AioFile#tempfile()} for Rust's {@code tempfile()}, {@code sun.misc.Signal} for the
  * {@code sigaction} of SIGUSR2 ({@code sun.misc.Signal.handle}), and
  * {@code Thread.sleep(10)} for {@code thread::sleep}.
- * {@link AioEngineContract} runs the same examples on each engine it tests.
+ * {@link AioEngineContract.Lists} runs the same examples on each engine it tests.
  */
 @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SeedExamplesTest {

@@ -5,41 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jaio.contract.Pipe;
+import dev.jaio.testing.EngineUnderTest;
+import dev.jaio.testing.OnEngine;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The contract on the "threads" engine, plus what only it promises: operations of different
  * descriptors run side by side, one per worker, while those of one pipe keep call order.
  */
+@OnEngine(EngineUnderTest.THREADS)
 class ThreadsEngineContractTest extends AioEngineContract {
-    private static AioEngine engine;
-
-    @BeforeAll
-    static void openEngine() {
-        engine = AioEngine.open("threads", AioEngineOptions.defaults().withThreads(8));
-    }
-
-    @AfterAll
-    static void closeEngine() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
-
-    @Override
-    protected AioEngine engine() {
-        return engine;
-    }
-
-    @Override
-    protected boolean supportsVectored() {
-        return true;
-    }
-
     @Test
+    @Tag("Engines")
     void isNamedThreads() {
         assertEquals("threads", engine().name());
     }
@@ -53,6 +32,7 @@ class ThreadsEngineContractTest extends AioEngineContract {
      * completes its first read, unless that one had not reached a worker yet and was canceled too.
      */
     @Test
+    @Tag("CallOrder")
     void readsOfOnePipeWaitInCallOrderWhileOtherDescriptorsGoOn() throws Exception {
         Pipe first = pipe();
         Pipe second = pipe();
@@ -88,6 +68,7 @@ class ThreadsEngineContractTest extends AioEngineContract {
      * submission ahead of a read submitted in between.
      */
     @Test
+    @Tag("Cancel")
     void aReadCanceledInItsLaneAndSubmittedAgainGoesToTheEnd() throws Exception {
         Pipe p = pipe();
         AioRead first = newRead(p.readFd(), 0, 1);

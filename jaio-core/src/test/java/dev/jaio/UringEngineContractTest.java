@@ -5,43 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jaio.contract.Pipe;
+import dev.jaio.testing.EngineUnderTest;
+import dev.jaio.testing.OnEngine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The contract on the "io_uring" engine, plus what it promises beyond posix: reads waiting on a
  * pipe are waiting in the kernel, not running on a thread, so every one of them can be canceled.
  */
+@OnEngine(EngineUnderTest.IO_URING)
 class UringEngineContractTest extends AioEngineContract {
-    private static AioEngine engine;
-
-    @BeforeAll
-    static void openEngine() {
-        engine = AioEngine.open("io_uring");
-    }
-
-    @AfterAll
-    static void closeEngine() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
-
-    @Override
-    protected AioEngine engine() {
-        return engine;
-    }
-
-    @Override
-    protected boolean supportsVectored() {
-        return true;
-    }
-
     @Test
+    @Tag("Engines")
     void isNamedIoUring() {
         assertEquals("io_uring", engine().name());
     }
@@ -53,6 +32,7 @@ class UringEngineContractTest extends AioEngineContract {
      * pipe is fed, and either way it ends.
      */
     @Test
+    @Tag("Cancel")
     void readsWaitingOnAPipeAreCanceled() throws Exception {
         Pipe pipe = pipe();
         List<AioRead> reads = new ArrayList<>();

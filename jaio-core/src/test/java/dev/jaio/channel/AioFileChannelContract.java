@@ -14,6 +14,9 @@ import dev.jaio.AioEngine;
 import dev.jaio.AioFileChannel;
 import dev.jaio.AioOpenOption;
 import dev.jaio.AioProbe;
+import dev.jaio.testing.OnEngine;
+import dev.jaio.testing.OneEnginePerClass;
+import dev.jaio.testing.TestedEngine;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.InterruptedByTimeoutException;
 import java.nio.file.Files;
@@ -36,16 +39,28 @@ import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The {@link AsynchronousFileChannelContract} on {@link AioFileChannel} over one engine (a
- * subclass per engine opens it), plus what the JDK's Javadoc leaves open and jaio decides.
+ * The {@link AsynchronousFileChannelContract} on {@link AioFileChannel} over one engine, plus what
+ * the JDK's Javadoc leaves open and jaio decides. A subclass per engine only names it with {@link
+ * OnEngine}; {@link OneEnginePerClass} opens it for the subclass and closes it after.
  */
+@ExtendWith(OneEnginePerClass.class)
 abstract class AioFileChannelContract extends AsynchronousFileChannelContract {
+    private TestedEngine tested;
 
-    /** The engine under test, opened by the subclass for the class. */
-    protected abstract AioEngine engine();
+    @BeforeEach
+    void takeTheEngineOfThisClass(TestedEngine tested) {
+        this.tested = tested;
+    }
+
+    /** The engine under test, opened for the subclass, shared by all of its tests. */
+    protected final AioEngine engine() {
+        return tested.engine();
+    }
 
     @Override
     protected AsynchronousFileChannel openChannel(Path file, OpenOption... options) throws IOException {
@@ -79,11 +94,6 @@ abstract class AioFileChannelContract extends AsynchronousFileChannelContract {
             }
         }
         assertEquals(10, ch.read(ByteBuffer.allocate(10), 0).get(30, TimeUnit.SECONDS));
-    }
-
-    /** Whether the engine cancels a read that waits on an empty pipe (io_uring); others let it run. */
-    protected boolean cancelsWaitingPipeReads() {
-        return false;
     }
 
     // ---------------------------------------------------------------- batches
@@ -202,7 +212,7 @@ abstract class AioFileChannelContract extends AsynchronousFileChannelContract {
         AioFileChannel ch = (AioFileChannel) open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
         ByteBuffer buf = ByteBuffer.allocate(5);
         CompletableFuture<Integer> read = ch.read(buf, 0, Duration.ofMillis(200));
-        if (cancelsWaitingPipeReads()) {
+        if (tested.kind().cancelsWaitingPipeReads()) {
             ExecutionException e = assertThrows(ExecutionException.class, () -> read.get(30, TimeUnit.SECONDS));
             assertInstanceOf(InterruptedByTimeoutException.class, e.getCause());
             assertEquals(0, buf.position());
@@ -227,7 +237,7 @@ abstract class AioFileChannelContract extends AsynchronousFileChannelContract {
         ByteBuffer buf = ByteBuffer.allocate(5);
         CompletableFuture<Integer> read = ch.read(buf, 0);
         Thread.sleep(100);
-        if (cancelsWaitingPipeReads()) {
+        if (tested.kind().cancelsWaitingPipeReads()) {
             assertTrue(read.cancel(true));
             assertTrue(read.isCancelled());
             assertThrows(CancellationException.class, read::join);

@@ -1,27 +1,9 @@
 package dev.jaio.channel;
 
-import dev.jaio.AioEngine;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.jaio.testing.EngineUnderTest;
+import dev.jaio.testing.OnEngine;
 
 /** The channel contract on the "posix" engine. */
+@OnEngine(EngineUnderTest.POSIX)
 class PosixChannelContractTest extends AioFileChannelContract {
-    private static AioEngine engine;
-
-    @BeforeAll
-    static void openEngine() {
-        engine = AioEngine.open("posix");
-    }
-
-    @AfterAll
-    static void closeEngine() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
-
-    @Override
-    protected AioEngine engine() {
-        return engine;
-    }
 }

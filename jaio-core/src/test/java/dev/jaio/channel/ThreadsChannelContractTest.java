@@ -1,27 +1,9 @@
 package dev.jaio.channel;
 
-import dev.jaio.AioEngine;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.jaio.testing.EngineUnderTest;
+import dev.jaio.testing.OnEngine;
 
 /** The channel contract on the "threads" engine. */
+@OnEngine(EngineUnderTest.THREADS)
 class ThreadsChannelContractTest extends AioFileChannelContract {
-    private static AioEngine engine;
-
-    @BeforeAll
-    static void openEngine() {
-        engine = AioEngine.open("threads");
-    }
-
-    @AfterAll
-    static void closeEngine() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
-
-    @Override
-    protected AioEngine engine() {
-        return engine;
-    }
 }

@@ -1,32 +1,9 @@
 package dev.jaio.channel;
 
-import dev.jaio.AioEngine;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.jaio.testing.EngineUnderTest;
+import dev.jaio.testing.OnEngine;
 
 /** The channel contract on the "io_uring" engine. */
+@OnEngine(EngineUnderTest.IO_URING)
 class UringChannelContractTest extends AioFileChannelContract {
-    private static AioEngine engine;
-
-    @BeforeAll
-    static void openEngine() {
-        engine = AioEngine.open("io_uring");
-    }
-
-    @AfterAll
-    static void closeEngine() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
-
-    @Override
-    protected AioEngine engine() {
-        return engine;
-    }
-
-    @Override
-    protected boolean cancelsWaitingPipeReads() {
-        return true;
-    }
 }

@@ -1,6 +1,7 @@
 package dev.jaio;
 
 import dev.jaio.internal.Engines;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
 
@@ -152,6 +153,20 @@ public interface AioEngine extends AutoCloseable {
      * @throws AioException {@link Errno#EBADF} if {@code fd} is not an open descriptor
      */
     AioCancelStat aioCancelAll(int fd) throws AioException;
+
+    /**
+     * The buffers this engine registered with the kernel, asked for with
+     * {@link AioEngineOptions#withFixedBuffers(int, int)}: a read or write into or from (a slice
+     * of) one of them goes as {@code READ_FIXED}/{@code WRITE_FIXED} on io_uring. Each starts on a
+     * 4 KiB page. Any thread may use them; which operation uses which buffer when is the
+     * caller's choice, as for any buffer. The memory stays valid while a buffer is reachable.
+     *
+     * @return the buffers, in the kernel's index order; empty when none were asked for, and on
+     *         engines other than io_uring
+     */
+    default List<MemorySegment> fixedBuffers() {
+        return List.of();
+    }
 
     /**
      * Cancels what is in flight, waits for it, frees every block's native state and the engine's

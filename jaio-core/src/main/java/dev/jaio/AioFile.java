@@ -1,5 +1,6 @@
 package dev.jaio;
 
+import dev.jaio.internal.OwnedDescriptors;
 import dev.jaio.internal.ffi.Libc;
 import dev.jaio.internal.ffi.NativeAccess;
 import java.io.IOException;
@@ -66,6 +67,7 @@ public final class AioFile implements AutoCloseable {
         if (fd < 0) {
             throw openFailure(path, -fd, (flags & Libc.O_DIRECT) != 0);
         }
+        OwnedDescriptors.opened(fd);
         return new AioFile(fd, path);
     }
 
@@ -132,6 +134,9 @@ public final class AioFile implements AutoCloseable {
             }
             closed = true;
         }
+        // First: an io_uring engine's registered-file slot for this number must be empty before
+        // the number can be given to another file.
+        OwnedDescriptors.closing(fd);
         int r = Libc.close(fd);
         if (r < 0) {
             throw new FileSystemException(String.valueOf(path), null, "close(" + fd + ") failed: "

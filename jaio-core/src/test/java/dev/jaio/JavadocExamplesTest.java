@@ -76,6 +76,16 @@ class JavadocExamplesTest {
         }
     }
 
+    /** AioEngineOptions: io_uring with registered files and buffers, where io_uring works. */
+    @Test
+    void registered(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(AioProbe.engines().stream().anyMatch(e -> e.name().equals("io_uring") && e.works()),
+                "io_uring does not work here");
+        Path file = dir.resolve("data");
+        Files.write(file, new byte[8192]);
+        assertEquals(4096, EngineExample.registered(file));
+    }
+
     /** AioEngineOptions: an engine of one's own, on every engine that works here. */
     @Test
     void ownEngine() throws Exception {

@@ -106,6 +106,11 @@ final class Bench implements Command {
                                           turn with the engines, and print jaio's ratio to it
                   --rounds N              measure everything N times in turns and show the
                                           median run of each (1)
+                  --registerfiles 0|1     io_uring: a registered-file table (and fio's, with --fio)
+                  --fixedbufs 0|1         io_uring: the jobs' buffers registered with the kernel,
+                                          reads and writes as READ_FIXED/WRITE_FIXED (fio's too)
+                  --sqpoll 0|1            io_uring: a kernel thread polls the submission queue
+                                          (fio's --sqthread_poll=1 with --fio); it needs a spare core
                   --api API               how jaio engines run the job: lists (lio_listio, the
                                           default), channel (AioFileChannel, handlers, as afc),
                                           futures (AioFileChannel, --iodepth futures on the job's
@@ -124,7 +129,8 @@ final class Bench implements Command {
                   ./jaio bench --rw randwrite --fsync 32 --engine io_uring,posix
                   ./jaio bench --direct 1 --filename /data/jaio.dat --size 4g --numjobs 2
                   ./jaio bench --compare --runtime 2 --chart /tmp/engines.svg
-                  ./jaio bench --engine io_uring,threads --numjobs 2 --direct 0 --fio --rounds 3""";
+                  ./jaio bench --engine io_uring,threads --numjobs 2 --direct 0 --fio --rounds 3
+                  ./jaio bench --engine io_uring --registerfiles 1 --fixedbufs 1 --fio --rounds 3""";
     }
 
     @Override
@@ -339,7 +345,8 @@ final class Bench implements Command {
     private static String describeJob(BenchOptions o) {
         String rw = o.rw().fio() + (o.rw() == BenchOptions.Rw.RANDRW ? " (" + o.rwmixread() + "% reads)" : "");
         return rw + ", bs " + BenchOptions.bytes(o.bs()) + ", " + BenchOptions.bytes(o.size()) + " file, "
-                + (o.direct() ? "O_DIRECT" : "buffered") + ", " + o.numjobs() + (o.numjobs() == 1 ? " job" : " jobs");
+                + (o.direct() ? "O_DIRECT" : "buffered") + ", " + o.numjobs() + (o.numjobs() == 1 ? " job" : " jobs")
+                + o.ring().describe();
     }
 
     private static void header(PrintStream out, BenchOptions o, DirectIoDefault.Choice choice, Machine m,
@@ -512,6 +519,7 @@ final class Bench implements Command {
         s.append(" --ioengine=io_uring --iodepth=").append(depth)
                 .append(" --iodepth_batch_submit=").append(batch)
                 .append(" --iodepth_batch_complete_min=").append(batch == depth ? batch : 1);
+        o.ring().fioFlags().forEach(flag -> s.append(' ').append(flag));
         if (o.fsync() > 0 && o.rw().writes) {
             s.append(" --fsync=").append(o.fsync());
         }

@@ -1,6 +1,7 @@
 package dev.jaio.cli;
 
 import dev.jaio.AioEngine;
+import dev.jaio.AioEngineOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -33,11 +34,64 @@ import java.util.regex.Pattern;
  *        shows the median
  * @param api how the jaio engines (and afc, filechannel where the shape applies) are driven:
  *        {@link #API_LISTS} and the others, see {@code jaio help bench}
+ * @param ring io_uring's registered files, registered buffers and SQPOLL, for jaio's engine
+ *        and fio alike
  */
 record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch, long size, long runtimeNanos,
                     long rampNanos, int numjobs, boolean direct, boolean directGiven, int fsync, Path filename,
                     List<String> engines, long seed, boolean json, boolean compare, List<Integer> depths, Path chart,
-                    boolean fio, int rounds, String api) {
+                    boolean fio, int rounds, String api, RingOptions ring) {
+
+    /**
+     * {@code --registerfiles}, {@code --fixedbufs} and {@code --sqpoll}: io_uring options, asked
+     * of jaio's io_uring engine ({@link AioEngineOptions}) and of fio ({@code --fio}) alike.
+     * Other engines ignore them.
+     *
+     * @param registerFiles a registered-file table, as fio's {@code --registerfiles=1}
+     * @param fixedBufs every job's buffers registered with the kernel, as fio's {@code --fixedbufs=1}
+     * @param sqPoll a kernel poller thread, as fio's {@code --sqthread_poll=1}
+     */
+    record RingOptions(boolean registerFiles, boolean fixedBufs, boolean sqPoll) {
+        static final RingOptions NONE = new RingOptions(false, false, false);
+        /** fio leaves {@code sq_thread_idle} at 0, the kernel's default of one second: the same here. */
+        static final int SQPOLL_IDLE_MILLIS = 1000;
+
+        /** The engine options for {@code jobs} jobs of {@code depth} buffers of {@code bs} bytes each. */
+        AioEngineOptions engineOptions(int jobs, int depth, int bs) {
+            AioEngineOptions o = AioEngineOptions.defaults();
+            if (registerFiles) {
+                o = o.withRegisteredFiles(jobs + 8); // each job's descriptor, on whichever ring it uses
+            }
+            if (fixedBufs) {
+                o = o.withFixedBuffers(jobs * depth, bs);
+            }
+            if (sqPoll) {
+                o = o.withSqPoll(SQPOLL_IDLE_MILLIS);
+            }
+            return o;
+        }
+
+        /** fio's spelling of the same options. */
+        List<String> fioFlags() {
+            List<String> flags = new ArrayList<>(3);
+            if (registerFiles) {
+                flags.add("--registerfiles=1");
+            }
+            if (fixedBufs) {
+                flags.add("--fixedbufs=1");
+            }
+            if (sqPoll) {
+                flags.add("--sqthread_poll=1");
+            }
+            return flags;
+        }
+
+        /** ", registered files, fixed buffers, SQPOLL" for the header, or "" for none. */
+        String describe() {
+            return (registerFiles ? ", registered files" : "") + (fixedBufs ? ", fixed buffers" : "")
+                    + (sqPoll ? ", SQPOLL" : "");
+        }
+    }
 
     /** {@code --api}: lio_listio lists (the default), AioFileChannel handlers, futures on one thread, virtual threads. */
     static final String API_LISTS = "lists", API_CHANNEL = "channel", API_FUTURES = "futures", API_VTHREADS = "vthreads";
@@ -101,7 +155,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
     /** These options with O_DIRECT on or off (the default's choice, see {@link DirectIoDefault}). */
     BenchOptions withDirect(boolean on) {
         return new BenchOptions(rw, rwmixread, bs, iodepth, iodepthBatch, size, runtimeNanos, rampNanos, numjobs, on,
-                directGiven, fsync, filename, engines, seed, json, compare, depths, chart, fio, rounds, api);
+                directGiven, fsync, filename, engines, seed, json, compare, depths, chart, fio, rounds, api, ring);
     }
 
     /** Whether {@code --bs} can be read and written with O_DIRECT (a power of two, at least a sector). */
@@ -130,6 +184,9 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
         long runtime = DEFAULT_RUNTIME;
         long ramp = DEFAULT_RAMP;
         int numjobs = 1;
+        boolean registerFiles = false;
+        boolean fixedBufs = false;
+        boolean sqPoll = false;
         boolean direct = false;
         boolean directGiven = false;
         int fsync = 0;
@@ -201,6 +258,9 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
                 case "chart" -> chart = path(opt, value);
                 case "rounds" -> rounds = intIn(opt, value, 1, MAX_ROUNDS);
                 case "api" -> api = api(value);
+                case "registerfiles" -> registerFiles = intIn(opt, value, 0, 1) == 1;
+                case "fixedbufs" -> fixedBufs = intIn(opt, value, 0, 1) == 1;
+                case "sqpoll" -> sqPoll = intIn(opt, value, 0, 1) == 1;
                 default -> throw new AssertionError(name);
             }
         }
@@ -233,7 +293,8 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
         }
         return new BenchOptions(rw, rwmixread, bs, iodepth, batch, size, runtime, ramp, numjobs, direct, directGiven,
                 fsync, filename, engines, seed, json, compare, depths == null ? DEFAULT_DEPTHS : depths,
-                chart == null ? DEFAULT_CHART : chart, fio, rounds, api);
+                chart == null ? DEFAULT_CHART : chart, fio, rounds, api,
+                new RingOptions(registerFiles, fixedBufs, sqPoll));
     }
 
     private static String api(String value) throws UsageException {
@@ -247,7 +308,7 @@ record BenchOptions(Rw rw, int rwmixread, int bs, int iodepth, int iodepthBatch,
     private static final List<String> FLAGS = List.of("json", "compare", "fio");
     private static final List<String> KNOWN = List.of("rw", "rwmixread", "bs", "iodepth", "iodepth-batch", "size",
             "runtime", "ramp", "numjobs", "direct", "fsync", "filename", "engine", "seed", "depths", "chart",
-            "rounds", "api");
+            "rounds", "api", "registerfiles", "fixedbufs", "sqpoll");
 
     private static Rw parseRw(String value) throws UsageException {
         for (Rw rw : Rw.values()) {

@@ -120,6 +120,7 @@ final class FioRun implements AutoCloseable {
         }
         c.addAll(List.of("--ioengine=io_uring", "--iodepth=" + depth, "--iodepth_batch_submit=" + batch,
                 "--iodepth_batch_complete_min=" + (batch == depth ? batch : 1)));
+        c.addAll(o.ring().fioFlags());
         if (o.fsync() > 0 && o.rw().writes) {
             c.add("--fsync=" + o.fsync());
         }

@@ -101,8 +101,10 @@ final class JaioJob extends Job {
         offsets = new long[depth];
         submittedAt = new long[depth];
         writing = new boolean[depth];
+        // --fixedbufs 1: the engine's registered buffers, depth of them per job (READ_FIXED).
+        List<MemorySegment> fixed = engine.fixedBuffers();
         for (int s = 0; s < depth; s++) {
-            buffers[s] = arena.allocate(bs, DataPattern.PAGE);
+            buffers[s] = fixed.isEmpty() ? arena.allocate(bs, DataPattern.PAGE) : fixed.get(index * depth + s);
             if (rw.reads()) {
                 reads[s] = own(new AioRead(engine, fd, 0, buffers[s], 0, SigevNotify.none()));
             }

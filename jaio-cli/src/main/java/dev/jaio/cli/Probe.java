@@ -28,7 +28,7 @@ final class Probe implements Command {
 
     @Override
     public String summary() {
-        return "show which engines work here and why not, io_uring opcodes, O_DIRECT alignment, libc";
+        return "show which engines work here and why not, io_uring opcodes and options, O_DIRECT alignment, libc";
     }
 
     @Override
@@ -38,9 +38,12 @@ final class Probe implements Command {
 
                 Shows what this machine offers jaio: the engines that work and why the others do
                 not (such as the io_uring call that was refused and its errno, or native access
-                being disabled and the flag that enables it), the io_uring opcodes of this kernel, the O_DIRECT alignment
-                of the file system that holds PATH (default: java.io.tmpdir), the C library,
-                AIO_PRIO_DELTA_MAX, the kernel release and native access.
+                being disabled and the flag that enables it), the io_uring opcodes of this kernel,
+                whether an io_uring engine opens with each of its options (registered files,
+                registered buffers, SQPOLL: tried for real, with the refusal's reason, such as the
+                locked-memory limit), the O_DIRECT alignment of the file system that holds PATH
+                (default: java.io.tmpdir), the C library, AIO_PRIO_DELTA_MAX, the kernel release
+                and native access.
 
                   --json    print JSON instead of text""";
     }
@@ -87,6 +90,9 @@ final class Probe implements Command {
         Fact<Optional<String>> refusal = Fact.of(AioProbe::ioUringRefusal);
         Fact<String> libc = Fact.of(AioProbe::libc);
         Fact<Long> prio = Fact.of(AioProbe::aioPrioDeltaMax);
+        boolean uringWorks = engines.value() != null
+                && engines.value().stream().anyMatch(s -> s.name().equals("io_uring") && s.works());
+        List<RingOptionsProbe.Option> ringOptions = uringWorks ? RingOptionsProbe.options() : List.of();
         Path where = path;
         Optional<AioProbe.DirectIoAlignment> dio = Optional.empty();
         String dioUnknown = null;
@@ -122,6 +128,12 @@ final class Probe implements Command {
                 for (String op : opcodes.value()) {
                     j.value(op);
                 }
+            }
+            j.endArray();
+            j.name("io_uring_options").beginArray();
+            for (RingOptionsProbe.Option o : ringOptions) {
+                j.beginObject().member("name", o.name()).member("bench_flag", o.benchFlag()).member("works", o.works())
+                        .member("reason", o.reason()).endObject();
             }
             j.endArray();
             j.name("direct_io").beginObject().member("path", where.toString()).member("filesystem", fsType);
@@ -166,6 +178,12 @@ final class Probe implements Command {
                     ? " (io_uring refused: " + refusal.value().get() + ")" : ""));
         } else {
             out.println("io_uring opcodes: unknown: " + opcodes.unknown());
+        }
+        if (!ringOptions.isEmpty()) {
+            out.println("io_uring options (AioEngineOptions; jaio bench flag):");
+            for (RingOptionsProbe.Option o : ringOptions) {
+                out.printf("  %-18s  %-17s  %s%n", o.name(), o.benchFlag(), o.works() ? "works" : "refused: " + o.reason());
+            }
         }
         String on = "O_DIRECT on " + where + (fsType == null ? "" : " (" + fsType + ")") + ": ";
         if (dio.isPresent()) {

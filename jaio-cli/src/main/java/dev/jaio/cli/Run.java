@@ -104,7 +104,9 @@ final class Run {
     /** {@link #execute(Progress)}, its progress line named {@code label}. */
     Result execute(Progress progress, String label) throws Failure, IOException {
         boolean jaio = !BenchOptions.BASELINES.contains(contender);
-        AioEngine engine = jaio ? AioEngine.open(contender) : null;
+        AioEngine engine = jaio
+                ? AioEngine.open(contender, options.ring().engineOptions(options.numjobs(), depth, options.bs()))
+                : null;
         Job[] jobs = new Job[options.numjobs()];
         Thread[] threads = new Thread[jobs.length];
         double cpuCores;

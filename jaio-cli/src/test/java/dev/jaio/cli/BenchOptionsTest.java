@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jaio.AioEngineOptions;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -48,6 +49,25 @@ class BenchOptionsTest {
         assertFalse(o.fio());
         assertEquals(1, o.rounds());
         assertEquals(o, BenchOptions.defaults());
+    }
+
+    @Test
+    void ioUringOptionsReachTheEngineAndFio() throws UsageException {
+        BenchOptions none = parse();
+        assertEquals(BenchOptions.RingOptions.NONE, none.ring());
+        assertEquals(List.of(), none.ring().fioFlags());
+        assertEquals(AioEngineOptions.defaults().toString(), none.ring().engineOptions(1, 32, 4096).toString());
+
+        BenchOptions o = parse("--registerfiles", "1", "--fixedbufs=1", "--sqpoll", "1", "--numjobs", "2");
+        assertEquals(new BenchOptions.RingOptions(true, true, true), o.ring());
+        assertEquals(List.of("--registerfiles=1", "--fixedbufs=1", "--sqthread_poll=1"), o.ring().fioFlags());
+        AioEngineOptions e = o.ring().engineOptions(2, 32, 4096);
+        assertEquals(64, e.fixedBufferCount(), "depth buffers per job");
+        assertEquals(4096, e.fixedBufferSize());
+        assertTrue(e.registeredFiles() >= 2, "a slot per job's descriptor");
+        assertEquals(1000, e.sqPollIdleMillis(), "the kernel's default idle, as fio leaves it");
+        assertEquals(0, parse("--fixedbufs", "0").ring().engineOptions(1, 32, 4096).fixedBufferCount());
+        assertTrue(refused("--sqpoll", "2").contains("--sqpoll"));
     }
 
     @Test

@@ -56,6 +56,14 @@ class FioRunTest {
                 "--iodepth_batch_submit=4", "--iodepth_batch_complete_min=4", "--numjobs=1")), cached::toString);
         assertFalse(cached.stream().anyMatch(a -> a.startsWith("--fsync") || a.startsWith("--rwmixread")),
                 cached::toString);
+        assertFalse(cached.stream().anyMatch(a -> a.startsWith("--registerfiles") || a.startsWith("--fixedbufs")
+                || a.startsWith("--sqthread_poll")), cached::toString);
+        // bench's io_uring options, in fio's words, before the job's end.
+        List<String> ring = FioRun.command("fio", parse("--registerfiles", "1", "--fixedbufs", "1", "--sqpoll", "1"),
+                32, file, dir.resolve("r.json"));
+        int at = ring.indexOf("--registerfiles=1");
+        assertEquals(List.of("--registerfiles=1", "--fixedbufs=1", "--sqthread_poll=1"), ring.subList(at, at + 3),
+                ring::toString);
     }
 
     @Test

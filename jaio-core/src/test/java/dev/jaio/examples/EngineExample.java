@@ -46,6 +46,32 @@ public final class EngineExample {
     }
 
     /**
+     * {@code AioEngineOptions}' documentation: io_uring with registered files and buffers. A file
+     * opened by {@code AioFile} is read into a buffer the engine registered with the kernel.
+     *
+     * @param path a file of at least 4096 bytes
+     * @return the bytes read
+     * @throws Exception when io_uring or its registrations are refused here, or the I/O fails
+     */
+    public static long registered(Path path) throws Exception {
+        long n;
+        // @start region="registered"
+        AioEngineOptions options = AioEngineOptions.defaults()
+                .withRegisteredFiles(64)          // slots per ring, for descriptors of AioFile
+                .withFixedBuffers(32, 4096);      // 32 registered buffers of 4 KiB
+        try (AioEngine engine = AioEngine.open("io_uring", options);
+                AioFile f = AioFile.open(path, StandardOpenOption.READ)) {
+            MemorySegment buf = engine.fixedBuffers().get(0);
+            try (AioRead r = new AioRead(engine, f.fd(), 0, buf, 0, SigevNotify.none())) {
+                Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.none()); // READ_FIXED on a fixed file
+                n = r.aioReturn();
+            }
+        }
+        // @end
+        return n;
+    }
+
+    /**
      * {@code AioFile}'s documentation: an O_DIRECT read, with a buffer aligned as the file system
      * asks ({@code statx}'s {@code STATX_DIOALIGN}).
      *

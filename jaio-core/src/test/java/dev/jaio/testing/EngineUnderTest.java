@@ -20,7 +20,18 @@ public enum EngineUnderTest {
      */
     THREADS("threads", AioEngineOptions.defaults().withThreads(8), true, false),
     /** io_uring: a read waiting on a pipe waits in the kernel (armed on the pipe's poll), where a cancel reaches it. */
-    IO_URING("io_uring", AioEngineOptions.defaults(), true, true);
+    IO_URING("io_uring", AioEngineOptions.defaults(), true, true),
+    /**
+     * io_uring with a registered-file table (64 slots per ring) and 256 registered buffers of
+     * 16 KiB, which {@code UringRegisteredContractTest} hands out as the suite's buffers.
+     */
+    IO_URING_REGISTERED("io_uring", AioEngineOptions.defaults().withRegisteredFiles(64).withFixedBuffers(256, 16384),
+            true, true),
+    /**
+     * io_uring with a kernel poller thread that sleeps after 2 ms without work, so that
+     * submissions find it asleep as often as awake.
+     */
+    IO_URING_SQPOLL("io_uring", AioEngineOptions.defaults().withSqPoll(2), true, true);
 
     private final String engineName;
     private final AioEngineOptions options;

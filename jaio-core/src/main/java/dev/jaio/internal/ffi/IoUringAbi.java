@@ -295,6 +295,10 @@ public final class IoUringAbi {
     public static final long PARAMS_CQ_ENTRIES = offsetOf(IO_URING_PARAMS, "cq_entries");
     /** {@code io_uring_params.flags}. */
     public static final long PARAMS_FLAGS = offsetOf(IO_URING_PARAMS, "flags");
+    /** {@code io_uring_params.sq_thread_idle}: milliseconds the SQPOLL thread polls before it sleeps. */
+    public static final long PARAMS_SQ_THREAD_IDLE = offsetOf(IO_URING_PARAMS, "sq_thread_idle");
+    /** {@code io_uring_params.wq_fd}: the ring whose workers (and, with SQPOLL, poller) to share; {@link #IORING_SETUP_ATTACH_WQ}. */
+    public static final long PARAMS_WQ_FD = offsetOf(IO_URING_PARAMS, "wq_fd");
     /** {@code io_uring_params.features}. */
     public static final long PARAMS_FEATURES = offsetOf(IO_URING_PARAMS, "features");
     /** {@code io_uring_params.sq_off}: add an {@code SQ_OFF_*} constant to read one field. */
@@ -358,6 +362,28 @@ public final class IoUringAbi {
     /** {@code offsetof(struct io_uring_probe, ops)}: the flexible array starts after the header. */
     public static final long PROBE_OPS = IO_URING_PROBE.byteSize();
 
+    /**
+     * {@code struct io_uring_files_update}, the argument of {@link #IORING_REGISTER_FILES_UPDATE}:
+     * 16 bytes.
+     * {@snippet lang=c :
+     * struct io_uring_files_update {
+     *     __u32 offset;          // the first registered-file slot to replace
+     *     __u32 resv;
+     *     __aligned_u64 fds;     // __s32 *: nr_args descriptors, -1 empties a slot
+     * };
+     * }
+     */
+    public static final StructLayout IO_URING_FILES_UPDATE = MemoryLayout.structLayout(
+            JAVA_INT.withName("offset"),
+            JAVA_INT.withName("resv"),
+            JAVA_LONG.withName("fds"))
+            .withName("io_uring_files_update");
+
+    /** {@code io_uring_files_update.offset}. */
+    public static final long FILES_UPDATE_OFFSET = offsetOf(IO_URING_FILES_UPDATE, "offset");
+    /** {@code io_uring_files_update.fds}: the address of an {@code __s32} array. */
+    public static final long FILES_UPDATE_FDS = offsetOf(IO_URING_FILES_UPDATE, "fds");
+
     // ---------------------------------------------------------------------------------------
     // Constants
     // ---------------------------------------------------------------------------------------
@@ -369,6 +395,13 @@ public final class IoUringAbi {
     /** {@code IORING_OFF_SQES}: mmap offset of the SQE array. */
     public static final long IORING_OFF_SQES = 0x10000000L;
 
+    /** {@code IORING_SETUP_SQPOLL} (5.1): a kernel thread polls the SQ; unprivileged only since 5.11. */
+    public static final int IORING_SETUP_SQPOLL = 1 << 1;
+    /**
+     * {@code IORING_SETUP_ATTACH_WQ} (5.6): share the io-wq of ring {@code wq_fd}; with SQPOLL
+     * (5.11) also its poller thread.
+     */
+    public static final int IORING_SETUP_ATTACH_WQ = 1 << 5;
     /** {@code IORING_SETUP_CQSIZE} (5.5): {@code cq_entries} is given by the application. */
     public static final int IORING_SETUP_CQSIZE = 1 << 3;
     /** {@code IORING_SETUP_CLAMP} (5.6): clamp oversized entry counts instead of EINVAL. */
@@ -394,6 +427,8 @@ public final class IoUringAbi {
     public static final int IORING_FEAT_RW_CUR_POS = 1 << 3;
     /** {@code IORING_FEAT_FAST_POLL} (5.7). */
     public static final int IORING_FEAT_FAST_POLL = 1 << 5;
+    /** {@code IORING_FEAT_SQPOLL_NONFIXED} (5.11): SQPOLL takes plain descriptors, not only registered files. */
+    public static final int IORING_FEAT_SQPOLL_NONFIXED = 1 << 7;
     /** {@code IORING_FEAT_EXT_ARG} (5.11): io_uring_enter takes a timeout argument. */
     public static final int IORING_FEAT_EXT_ARG = 1 << 8;
     /** {@code IORING_FEAT_NATIVE_WORKERS} (5.12): io-wq workers are threads of the process. */
@@ -406,7 +441,10 @@ public final class IoUringAbi {
     /** {@code IORING_ENTER_GETEVENTS}: wait for {@code min_complete} completions. */
     public static final int IORING_ENTER_GETEVENTS = 1 << 0;
 
-    /** {@code IORING_SQ_NEED_WAKEUP}: sq_ring->flags, SQPOLL thread sleeps (unused by jaio). */
+    /** {@code IORING_ENTER_SQ_WAKEUP}: wake the SQPOLL thread, which sleeps ({@link #IORING_SQ_NEED_WAKEUP}). */
+    public static final int IORING_ENTER_SQ_WAKEUP = 1 << 1;
+
+    /** {@code IORING_SQ_NEED_WAKEUP}: sq_ring->flags, the SQPOLL thread sleeps until {@link #IORING_ENTER_SQ_WAKEUP}. */
     public static final int IORING_SQ_NEED_WAKEUP = 1 << 0;
     /** {@code IORING_SQ_CQ_OVERFLOW}: sq_ring->flags, the kernel holds CQEs the CQ ring had no room for. */
     public static final int IORING_SQ_CQ_OVERFLOW = 1 << 1;
@@ -421,6 +459,10 @@ public final class IoUringAbi {
     public static final int IORING_OP_WRITEV = 2;
     /** {@code IORING_OP_FSYNC} (5.1). */
     public static final int IORING_OP_FSYNC = 3;
+    /** {@code IORING_OP_READ_FIXED} (5.1): a read into a registered buffer ({@code sqe->buf_index}). */
+    public static final int IORING_OP_READ_FIXED = 4;
+    /** {@code IORING_OP_WRITE_FIXED} (5.1): a write from a registered buffer ({@code sqe->buf_index}). */
+    public static final int IORING_OP_WRITE_FIXED = 5;
     /** {@code IORING_OP_ASYNC_CANCEL} (5.5). */
     public static final int IORING_OP_ASYNC_CANCEL = 14;
     /** {@code IORING_OP_READ} (5.6). */
@@ -431,6 +473,8 @@ public final class IoUringAbi {
     /** {@code IORING_FSYNC_DATASYNC}: fsync_flags, fdatasync semantics (for O_DSYNC). */
     public static final int IORING_FSYNC_DATASYNC = 1 << 0;
 
+    /** {@code IOSQE_FIXED_FILE} (5.1): {@code sqe->fd} is a slot of the registered file table, not a descriptor. */
+    public static final int IOSQE_FIXED_FILE = 1 << 0;
     /** {@code IOSQE_IO_DRAIN} (5.2): start only after every earlier SQE completed. */
     public static final int IOSQE_IO_DRAIN = 1 << 1;
     /** {@code IOSQE_IO_LINK} (5.3): the next SQE starts after this one, and is canceled if it fails. */
@@ -455,6 +499,16 @@ public final class IoUringAbi {
     public static final int IORING_REGISTER_PROBE = 8;
     /** {@code IORING_REGISTER_EVENTFD} (5.2): the eventfd the kernel signals when it posts completions. */
     public static final int IORING_REGISTER_EVENTFD = 4;
+    /** {@code IORING_REGISTER_BUFFERS} (5.1): pin an iovec array of buffers, for READ_FIXED/WRITE_FIXED. */
+    public static final int IORING_REGISTER_BUFFERS = 0;
+    /** {@code IORING_UNREGISTER_BUFFERS} (5.1). */
+    public static final int IORING_UNREGISTER_BUFFERS = 1;
+    /** {@code IORING_REGISTER_FILES} (5.1): a table of files; a -1 entry is an empty slot (5.5). */
+    public static final int IORING_REGISTER_FILES = 2;
+    /** {@code IORING_UNREGISTER_FILES} (5.1). */
+    public static final int IORING_UNREGISTER_FILES = 3;
+    /** {@code IORING_REGISTER_FILES_UPDATE} (5.5): replace slots, {@link #IO_URING_FILES_UPDATE}. */
+    public static final int IORING_REGISTER_FILES_UPDATE = 6;
     /** {@code IO_URING_OP_SUPPORTED}: io_uring_probe_op.flags bit. */
     public static final int IO_URING_OP_SUPPORTED = 1 << 0;
 
@@ -465,6 +519,8 @@ public final class IoUringAbi {
             case IORING_OP_READV -> "IORING_OP_READV";
             case IORING_OP_WRITEV -> "IORING_OP_WRITEV";
             case IORING_OP_FSYNC -> "IORING_OP_FSYNC";
+            case IORING_OP_READ_FIXED -> "IORING_OP_READ_FIXED";
+            case IORING_OP_WRITE_FIXED -> "IORING_OP_WRITE_FIXED";
             case IORING_OP_ASYNC_CANCEL -> "IORING_OP_ASYNC_CANCEL";
             case IORING_OP_READ -> "IORING_OP_READ";
             case IORING_OP_WRITE -> "IORING_OP_WRITE";

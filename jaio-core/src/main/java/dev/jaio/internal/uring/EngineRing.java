@@ -41,9 +41,12 @@ final class EngineRing {
     volatile boolean submitterWaits;
     /** Called by {@link SubmissionQueue#withdrawUnconsumed} for each withdrawn SQE's user_data. */
     final LongConsumer onWithdrawn;
+    /** The ring's registered-file table, or null when the engine has none. */
+    final RegisteredFiles files;
 
-    EngineRing(int index, IoUring ring, LongConsumer onWithdrawn) {
+    EngineRing(int index, IoUring ring, RegisteredFiles files, LongConsumer onWithdrawn) {
         this.index = index;
+        this.files = files;
         this.ring = ring;
         this.sq = ring.submissionQueue();
         this.cq = ring.completionQueue();

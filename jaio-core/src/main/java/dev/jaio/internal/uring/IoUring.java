@@ -3,17 +3,21 @@ package dev.jaio.internal.uring;
 import static dev.jaio.internal.ffi.IoUringAbi.CQE_SIZE;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_CQES;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_ENTER_GETEVENTS;
+import static dev.jaio.internal.ffi.IoUringAbi.IORING_ENTER_SQ_WAKEUP;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_OFF_CQ_RING;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_OFF_SQES;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_OFF_SQ_RING;
+import static dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_ATTACH_WQ;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_CLAMP;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_COOP_TASKRUN;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_CQSIZE;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_DEFER_TASKRUN;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_SINGLE_ISSUER;
+import static dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_SQPOLL;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_SUBMIT_ALL;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_TASKRUN_FLAG;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_SQ_CQ_OVERFLOW;
+import static dev.jaio.internal.ffi.IoUringAbi.IORING_SQ_NEED_WAKEUP;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_SQ_TASKRUN;
 import static dev.jaio.internal.ffi.IoUringAbi.IO_CQRING_OFFSETS;
 import static dev.jaio.internal.ffi.IoUringAbi.IO_SQRING_OFFSETS;
@@ -24,6 +28,8 @@ import static dev.jaio.internal.ffi.IoUringAbi.PARAMS_FEATURES;
 import static dev.jaio.internal.ffi.IoUringAbi.PARAMS_FLAGS;
 import static dev.jaio.internal.ffi.IoUringAbi.PARAMS_SQ_ENTRIES;
 import static dev.jaio.internal.ffi.IoUringAbi.PARAMS_SQ_OFF;
+import static dev.jaio.internal.ffi.IoUringAbi.PARAMS_SQ_THREAD_IDLE;
+import static dev.jaio.internal.ffi.IoUringAbi.PARAMS_WQ_FD;
 import static dev.jaio.internal.ffi.IoUringAbi.SQE_SIZE;
 import static dev.jaio.internal.ffi.IoUringAbi.SQ_OFF_ARRAY;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -34,6 +40,7 @@ import dev.jaio.internal.ffi.Platform;
 import dev.jaio.internal.ffi.Syscall;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -64,10 +71,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@value #FAIL_ENTER_PROPERTY} and {@value #FAIL_REGISTER_PROPERTY} do the same for the later calls
  * (see {@link RingSyscalls}).
  *
- * <p>The ring is driven without SQPOLL or IOPOLL: submissions happen inside
- * {@code io_uring_enter}, which is also how a thread waits for completions. Setup flags that
- * change that model or the entry sizes (SQPOLL, IOPOLL, SQE128, CQE32, NO_MMAP, ...) are
- * refused with {@link IllegalArgumentException}.
+ * <p>The ring is driven without IOPOLL: submissions happen inside {@code io_uring_enter}, which
+ * is also how a thread waits for completions; or, with {@code IORING_SETUP_SQPOLL}, a kernel
+ * thread takes published SQEs by itself, and {@link #enter} calls the kernel only to wake that
+ * thread when it sleeps or to wait (see {@link #enter}). Setup flags that change that model or
+ * the entry sizes (IOPOLL, SQE128, CQE32, NO_MMAP, ...) are refused with
+ * {@link IllegalArgumentException}.
  *
  * <p>Threads: {@link #setup} from any thread. Afterwards the ring has one producer and one
  * consumer at a time (see {@link SubmissionQueue} and {@link CompletionQueue}); {@link #submit()}
@@ -106,7 +115,7 @@ public final class IoUring implements AutoCloseable {
      */
     static final int SUPPORTED_SETUP_FLAGS = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL
             | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SINGLE_ISSUER
-            | IORING_SETUP_DEFER_TASKRUN;
+            | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SQPOLL | IORING_SETUP_ATTACH_WQ;
 
     private final int fd;
     private final RingFeatures features;
@@ -119,6 +128,8 @@ public final class IoUring implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** io_uring_enter and io_uring_register: the kernel's, or a test's forced failures. */
     private final RingSyscalls syscalls;
+    /** {@code IORING_SETUP_SQPOLL}: a kernel thread consumes published SQEs. */
+    private final boolean sqPoll;
 
     private IoUring(int fd, RingFeatures features, Arena views, List<RingRegion> regions,
             SubmissionQueue submissionQueue, CompletionQueue completionQueue, RingSyscalls syscalls) {
@@ -129,6 +140,7 @@ public final class IoUring implements AutoCloseable {
         this.regions = regions;
         this.submissionQueue = submissionQueue;
         this.completionQueue = completionQueue;
+        this.sqPoll = (features.setupFlags() & IORING_SETUP_SQPOLL) != 0;
     }
 
     /**
@@ -149,7 +161,8 @@ public final class IoUring implements AutoCloseable {
      * @param cqEntries CQ entries, or 0 for the kernel's default of twice the SQ; when positive,
      *                  IORING_SETUP_CQSIZE is added to the flags
      * @param flags     {@code IORING_SETUP_*} from {@code IORING_SETUP_CQSIZE, CLAMP, SUBMIT_ALL,
-     *                  COOP_TASKRUN, TASKRUN_FLAG, SINGLE_ISSUER, DEFER_TASKRUN}
+     *                  COOP_TASKRUN, TASKRUN_FLAG, SINGLE_ISSUER, DEFER_TASKRUN, SQPOLL}
+     *                  (SQPOLL here with the kernel's default idle time, 1 s)
      * @return the ring, or why there is none
      * @throws IllegalArgumentException for a non-positive {@code entries}, a negative
      *         {@code cqEntries}, or flags this layer cannot drive
@@ -171,11 +184,26 @@ public final class IoUring implements AutoCloseable {
      * count the engine's calls, whichever ring makes them.
      */
     static SetupResult setup(int entries, int flags, RingSyscalls ringSyscalls) {
-        return setup(entries, 0, flags, SetupSyscall.current(), ringSyscalls);
+        return setup(entries, 0, flags, SetupSyscall.current(), ringSyscalls, 0, -1);
+    }
+
+    /**
+     * {@link #setup(int, int, RingSyscalls)} with {@code IORING_SETUP_SQPOLL} among the flags: the
+     * poller sleeps after {@code sqThreadIdleMillis} without work, and with
+     * {@code IORING_SETUP_ATTACH_WQ} the ring shares the poller (5.11) and workers of ring
+     * {@code attachTo}.
+     */
+    static SetupResult setup(int entries, int flags, RingSyscalls ringSyscalls, int sqThreadIdleMillis, int attachTo) {
+        return setup(entries, 0, flags, SetupSyscall.current(), ringSyscalls, sqThreadIdleMillis, attachTo);
     }
 
     private static SetupResult setup(int entries, int cqEntries, int flags, SetupSyscall syscall,
             RingSyscalls shared) {
+        return setup(entries, cqEntries, flags, syscall, shared, 0, -1);
+    }
+
+    private static SetupResult setup(int entries, int cqEntries, int flags, SetupSyscall syscall,
+            RingSyscalls shared, int sqThreadIdleMillis, int attachTo) {
         if (entries <= 0) {
             throw new IllegalArgumentException("an io_uring needs at least 1 entry, not " + entries);
         }
@@ -185,8 +213,8 @@ public final class IoUring implements AutoCloseable {
         if ((flags & ~SUPPORTED_SETUP_FLAGS) != 0) {
             throw new IllegalArgumentException("io_uring setup flags 0x"
                     + Integer.toHexString(flags & ~SUPPORTED_SETUP_FLAGS) + " are not supported by jaio's ring"
-                    + " layer, which submits through io_uring_enter with 64-byte SQEs and 16-byte CQEs"
-                    + " (no SQPOLL, IOPOLL, SQE128, CQE32, NO_MMAP)");
+                    + " layer, which submits through io_uring_enter or SQPOLL with 64-byte SQEs and 16-byte"
+                    + " CQEs (no IOPOLL, SQE128, CQE32, NO_MMAP)");
         }
         if ((flags & IORING_SETUP_CQSIZE) != 0 && cqEntries == 0) {
             throw new IllegalArgumentException("IORING_SETUP_CQSIZE needs a positive cqEntries");
@@ -204,6 +232,8 @@ public final class IoUring implements AutoCloseable {
             MemorySegment params = arena.allocate(IO_URING_PARAMS);
             params.set(JAVA_INT, PARAMS_FLAGS, flags);
             params.set(JAVA_INT, PARAMS_CQ_ENTRIES, cqEntries);
+            params.set(JAVA_INT, PARAMS_SQ_THREAD_IDLE, sqThreadIdleMillis);
+            params.set(JAVA_INT, PARAMS_WQ_FD, attachTo < 0 ? 0 : attachTo);
             long ringFd = syscall.ioUringSetup(entries, params);
             if (ringFd < 0) {
                 return new SetupResult.Refused(
@@ -348,7 +378,29 @@ public final class IoUring implements AutoCloseable {
      */
     public long enter(int toSubmit, int minComplete, int flags) {
         ensureOpen();
+        if (sqPoll && toSubmit > 0) {
+            // The poller takes published SQEs by itself; the kernel is needed only to wake it
+            // (liburing's sq_ring_needs_enter). The full fence orders the tail's release store
+            // before the flags' load, and pairs with the poller's own barrier between setting
+            // IORING_SQ_NEED_WAKEUP and its last look at the tail: either it sees our SQEs, or
+            // we see it asleep. Without it both could miss each other and the SQEs wait forever.
+            VarHandle.fullFence();
+            if ((submissionQueue.kernelFlags() & IORING_SQ_NEED_WAKEUP) != 0) {
+                flags |= IORING_ENTER_SQ_WAKEUP;
+            } else if ((flags & IORING_ENTER_GETEVENTS) == 0) {
+                return toSubmit; // the poller is awake and takes them: no system call
+            }
+        }
         return syscalls.enter(fd, toSubmit, minComplete, flags);
+    }
+
+    /**
+     * Whether the ring has a poller thread ({@code IORING_SETUP_SQPOLL}): SQEs are the kernel's
+     * once published, and {@link #enter} returns before the poller has consumed them, so an
+     * unconsumed SQE is not a sign that the kernel refused it, and must never be withdrawn.
+     */
+    public boolean sqPoll() {
+        return sqPoll;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.jaio.internal.uring;
 
 import dev.jaio.Errno;
+import dev.jaio.internal.ffi.IoUringAbi;
 
 /**
  * Why no ring could be had, or none that works: the call that failed ({@code "io_uring_setup"},
@@ -63,7 +64,11 @@ public record SetupFailure(String call, int errno, String explanation) {
     static SetupFailure ofSetup(int errno, int entries, int flags, int ioUringDisabled) {
         Errno e = Errno.of(errno);
         String why = switch (e) {
-            case EPERM -> switch (ioUringDisabled) {
+            case EPERM -> (flags & IoUringAbi.IORING_SETUP_SQPOLL) != 0 && ioUringDisabled != 2
+                    ? "IORING_SETUP_SQPOLL (AioEngineOptions.withSqPoll): before Linux 5.11 only a privileged process"
+                    + " (CAP_SYS_ADMIN) may have a kernel poller thread, and a seccomp filter or"
+                    + " kernel.io_uring_disabled=1 may forbid io_uring itself; open the engine without withSqPoll"
+                    : switch (ioUringDisabled) {
                 case 2 -> "kernel.io_uring_disabled=2: io_uring is disabled for every process on this machine";
                 case 1 -> "kernel.io_uring_disabled=1: only members of the group kernel.io_uring_group"
                         + " (or CAP_SYS_ADMIN) may create rings";
@@ -73,7 +78,12 @@ public record SetupFailure(String call, int errno, String explanation) {
             };
             case ENOSYS -> "this kernel has no io_uring: older than Linux 5.1, built without CONFIG_IO_URING,"
                     + " or a seccomp filter that answers ENOSYS";
-            case ENOMEM -> "the kernel could not allocate rings for " + entries + " entries; before Linux 5.12"
+            case ENOMEM -> (flags & IoUringAbi.IORING_SETUP_SQPOLL) != 0
+                    ? "IORING_SETUP_SQPOLL (AioEngineOptions.withSqPoll) with the locked-memory limit RLIMIT_MEMLOCK at "
+                    + FixedBuffers.memlockLimit() + ": an unprivileged process with a small limit gets this (seen"
+                    + " on Linux 6.18 with ulimit -l 64); raise the limit (ulimit -l) or open the engine without"
+                    + " withSqPoll"
+                    : "the kernel could not allocate rings for " + entries + " entries; before Linux 5.12"
                     + " ring memory counts against RLIMIT_MEMLOCK (ulimit -l): ask for fewer entries or raise"
                     + " the limit";
             case EINVAL -> "entries=" + entries + ", flags=0x" + Integer.toHexString(flags)

@@ -8,6 +8,7 @@ import static dev.jaio.internal.ffi.IoUringAbi.IORING_OP_READ;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_OP_READV;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_OP_WRITE;
 import static dev.jaio.internal.ffi.IoUringAbi.IORING_OP_WRITEV;
+import static dev.jaio.internal.ffi.IoUringAbi.IOSQE_FIXED_FILE;
 import static dev.jaio.internal.ffi.IoUringAbi.SQE_ADDR;
 import static dev.jaio.internal.ffi.IoUringAbi.SQE_ADDR3;
 import static dev.jaio.internal.ffi.IoUringAbi.SQE_BUF_INDEX;
@@ -193,8 +194,8 @@ public final class SubmissionQueue {
      * reservations.
      *
      * <p>Lowering a published tail is sound only because nothing but the producer's own
-     * {@code io_uring_enter} with {@code to_submit > 0} reads it (no SQPOLL: this layer refuses it)
-     * and the producer is not inside one: the kernel loads the tail afresh at each such call and
+     * {@code io_uring_enter} with {@code to_submit > 0} reads it (never call this on an SQPOLL
+     * ring, whose poller thread reads the tail whenever it likes) and the producer is not inside one: the kernel loads the tail afresh at each such call and
      * consumes from its head, so it sees nothing to consume.
      *
      * @param userData receives the {@code user_data} of each withdrawn SQE, oldest first, before
@@ -341,11 +342,44 @@ public final class SubmissionQueue {
 
     /**
      * Fills SQE {@code slot} with {@code request} (liburing's {@code io_uring_prep_rw}): opcode,
-     * descriptor, address, length, offset and the opcode's flags, everything else zero.
+     * descriptor, address, length, offset, the opcode's flags and registered buffer, everything
+     * else zero.
+     *
+     * @param fileSlot the request's descriptor's slot in the ring's registered-file table: the
+     *                 SQE names it instead of the descriptor, with {@code IOSQE_FIXED_FILE}
+     *                 ({@code io_uring_prep_rw} then {@code sqe->flags |= IOSQE_FIXED_FILE}, as
+     *                 liburing's users do); -1 for none
      */
-    void prepare(int slot, UringRequest request, long userData) {
-        prepare(slot, request.opcode(), request.fd(), request.address(), request.length(), request.offset(),
-                request.opFlags(), userData);
+    void prepare(int slot, UringRequest request, long userData, int fileSlot) {
+        boolean fixedFile = fileSlot >= 0;
+        prepare(slot, request.opcode(), fixedFile ? fileSlot : request.fd(), request.address(), request.length(),
+                request.offset(), request.opFlags(), userData);
+        long sqe = sqe(slot);
+        if (fixedFile) {
+            sqes.set(JAVA_BYTE, sqe + SQE_FLAGS, (byte) IOSQE_FIXED_FILE);
+        }
+        // __u16 buf_index: at most IORING_MAX_REG_BUFFERS (2^14), so the narrowing keeps every bit.
+        sqes.set(JAVA_SHORT, sqe + SQE_BUF_INDEX, (short) request.bufIndex());
+    }
+
+    /** {@code sqe->opcode} of a prepared slot, widened unsigned; for tests. */
+    int opcode(int slot) {
+        return Byte.toUnsignedInt(sqes.get(JAVA_BYTE, sqe(slot) + SQE_OPCODE));
+    }
+
+    /** {@code sqe->fd} of a prepared slot (a descriptor, or a file slot with IOSQE_FIXED_FILE); for tests. */
+    int fd(int slot) {
+        return sqes.get(JAVA_INT, sqe(slot) + SQE_FD);
+    }
+
+    /** {@code sqe->buf_index} of a prepared slot, widened unsigned; for tests. */
+    int bufIndex(int slot) {
+        return Short.toUnsignedInt(sqes.get(JAVA_SHORT, sqe(slot) + SQE_BUF_INDEX));
+    }
+
+    /** The slot of the SQE published last (the newest the kernel was given); for tests. */
+    int lastPublishedSlot() {
+        return (published - 1) & mask;
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.jaio.internal.JavaCompletingEngine;
 import dev.jaio.internal.ListCompletion;
 import dev.jaio.internal.OpKind;
 import dev.jaio.internal.Operation;
+import dev.jaio.internal.OwnedDescriptors;
 import dev.jaio.internal.ffi.EventFd;
 import dev.jaio.internal.ffi.IoUringAbi;
 import dev.jaio.internal.ffi.Libc;
@@ -32,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 
 /**
  * The engine "io_uring": a small set of rings, each chosen by the threads that submit to it,
@@ -132,6 +134,12 @@ public final class UringEngine extends JavaCompletingEngine {
     private final ThreadLocal<EngineRing> threadRing = new ThreadLocal<>();
     private final Thread reaper;
     private volatile boolean stopping;
+    /** {@code sq_thread_idle} of the engine's SQPOLL thread; 0: no SQPOLL. */
+    private final int sqPollIdleMillis;
+    /** Registered buffers and file tables, registered with each ring as it is set up. */
+    private final RingRegistrations registrations;
+    /** Empties a descriptor's registered-file slots before AioFile closes it; see {@link RegisteredFiles}. */
+    private final IntConsumer onDescriptorClosing = this::forgetDescriptor;
 
     private final Object blocksLock = new Object();
     private volatile AtomicReferenceArray<UringOperation> blocks = new AtomicReferenceArray<>(64);
@@ -189,16 +197,25 @@ public final class UringEngine extends JavaCompletingEngine {
         int requested = options.queueDepth() > 0 ? options.queueDepth() : DEFAULT_QUEUE_DEPTH;
         this.depth = Math.min(requested, IoUring.MAX_ENTRIES);
         this.syscalls = RingSyscalls.current();
-        IoUring r = switch (IoUring.setup(depth, IoUringAbi.IORING_SETUP_CLAMP, syscalls)) {
+        this.registrations = new RingRegistrations(options);
+        this.sqPollIdleMillis = options.sqPollIdleMillis();
+        int setupFlags = IoUringAbi.IORING_SETUP_CLAMP | (sqPollIdleMillis > 0 ? IoUringAbi.IORING_SETUP_SQPOLL : 0);
+        IoUring r = switch (IoUring.setup(depth, setupFlags, syscalls, sqPollIdleMillis, -1)) {
             case SetupResult.Ready ready -> ready.ring();
             case SetupResult.Refused refused -> throw new UnsupportedOperationException(refused.failure().message());
         };
         int efd = -1;
+        RegisteredFiles files0;
         try {
             Probe probe = Probe.of(r);
             if (!probe.answered()) {
                 // Named first: "lacks every opcode" would blame the kernel for what a policy refused.
                 throw new UnsupportedOperationException(probe.failure());
+            }
+            if (sqPollIdleMillis > 0 && !r.features().has(IoUringAbi.IORING_FEAT_SQPOLL_NONFIXED)) {
+                throw new UnsupportedOperationException("IORING_SETUP_SQPOLL (AioEngineOptions.withSqPoll): this"
+                        + " kernel is older than 5.11, whose poller takes only registered files; open the engine"
+                        + " without withSqPoll");
             }
             requireOps(probe, IoUringAbi.IORING_OP_READ, "READ", IoUringAbi.IORING_OP_WRITE, "WRITE",
                     IoUringAbi.IORING_OP_FSYNC, "FSYNC", IoUringAbi.IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL",
@@ -213,6 +230,15 @@ public final class UringEngine extends JavaCompletingEngine {
                 throw new UnsupportedOperationException(
                         SetupFailure.ofRegister("IORING_REGISTER_EVENTFD", (int) -reg).message());
             }
+            if (registrations.hasBuffers()) {
+                requireOps(probe, IoUringAbi.IORING_OP_READ_FIXED, "READ_FIXED", IoUringAbi.IORING_OP_WRITE_FIXED,
+                        "WRITE_FIXED");
+            }
+            RingRegistrations.Outcome registered = registrations.registerWith(r);
+            if (registered.refusal() != null) {
+                throw new UnsupportedOperationException(registered.refusal().message());
+            }
+            files0 = registered.files();
             requireRoundTrip(r);
         } catch (RuntimeException | Error e) {
             if (efd >= 0) {
@@ -224,13 +250,16 @@ public final class UringEngine extends JavaCompletingEngine {
         this.eventFd = efd;
         this.ringCount = Math.clamp(Runtime.getRuntime().availableProcessors(), 2, MAX_RINGS);
         this.rings = new AtomicReferenceArray<>(ringCount);
-        rings.set(0, newEngineRing(0, r));
+        rings.set(0, newEngineRing(0, r, files0));
+        if (registrations.hasFiles()) {
+            OwnedDescriptors.addListener(onDescriptorClosing);
+        }
         this.reaper = Thread.ofPlatform().daemon().name("jaio-io_uring-reaper").start(this::reapLoop);
     }
 
-    private EngineRing newEngineRing(int index, IoUring r) {
+    private EngineRing newEngineRing(int index, IoUring r, RegisteredFiles files) {
         EngineRing[] self = new EngineRing[1];
-        EngineRing er = new EngineRing(index, r, userData -> onWithdrawn(self[0], userData));
+        EngineRing er = new EngineRing(index, r, files, userData -> onWithdrawn(self[0], userData));
         self[0] = er;
         return er;
     }
@@ -279,6 +308,30 @@ public final class UringEngine extends JavaCompletingEngine {
         if (!missing.isEmpty()) {
             throw new UnsupportedOperationException("this kernel's io_uring lacks " + missing
                     + "; jaio needs Linux 5.6 or newer");
+        }
+    }
+
+    @Override
+    public List<MemorySegment> fixedBuffers() {
+        return registrations.buffers();
+    }
+
+    /** {@code buf_index} of the registered buffer that holds all of {@code buffer}, or -1. Any thread. */
+    int fixedBufferIndex(MemorySegment buffer) {
+        return registrations.bufferIndex(buffer);
+    }
+
+    /**
+     * {@code AioFile.close()} is about to close {@code fd}: its slot in every ring's file table is
+     * emptied first, so that the number, once reused, is never served the old file. The closing
+     * thread; takes each table's monitor only.
+     */
+    private void forgetDescriptor(int fd) {
+        for (int i = 0; i < ringCount; i++) {
+            EngineRing r = rings.get(i);
+            if (r != null && r.index == i && r.files != null) {
+                r.files.forget(fd);
+            }
         }
     }
 
@@ -354,7 +407,13 @@ public final class UringEngine extends JavaCompletingEngine {
         if (isClosed()) {
             return rings.get(0);
         }
-        if (!(IoUring.setup(depth, IoUringAbi.IORING_SETUP_CLAMP, syscalls) instanceof SetupResult.Ready ready)) {
+        // With SQPOLL, every ring attaches to ring 0's poller thread (IORING_SETUP_ATTACH_WQ,
+        // 5.11): one kernel thread for the engine, not one per ring, each spinning on a core.
+        int flags = sqPollIdleMillis > 0
+                ? IoUringAbi.IORING_SETUP_CLAMP | IoUringAbi.IORING_SETUP_SQPOLL | IoUringAbi.IORING_SETUP_ATTACH_WQ
+                : IoUringAbi.IORING_SETUP_CLAMP;
+        SetupResult setup = IoUring.setup(depth, flags, syscalls, sqPollIdleMillis, rings.get(0).ring.fd());
+        if (!(setup instanceof SetupResult.Ready ready)) {
             return rings.get(0);
         }
         IoUring r = ready.ring();
@@ -362,7 +421,13 @@ public final class UringEngine extends JavaCompletingEngine {
             r.close();
             return rings.get(0);
         }
-        return newEngineRing(i, r);
+        RingRegistrations.Outcome registered = registrations.registerWith(r);
+        if (registered.refusal() != null) {
+            // RLIMIT_MEMLOCK counts buffers once per ring: this one may not fit where ring 0 did.
+            r.close();
+            return rings.get(0);
+        }
+        return newEngineRing(i, r, registered.files());
     }
 
     // ---------------------------------------------------------------- the block table
@@ -793,6 +858,8 @@ public final class UringEngine extends JavaCompletingEngine {
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
             }
         }
+        // Before the SQE is reserved: a file slot is given out again only while no SQE is unconsumed.
+        int fileSlot = ring.files == null ? -1 : ring.files.slotFor(request.fd(), ring.sq);
         int sqe;
         while ((sqe = ring.sq.reserve()) == SubmissionQueue.FULL) {
             int r = flush(ring);
@@ -807,7 +874,7 @@ public final class UringEngine extends JavaCompletingEngine {
             // flight, with its number or an older one; see waitsForEarlierWrites.
             op.sequence = writeSequence.incrementAndGet();
         }
-        ring.sq.prepare(sqe, request, op.userData());
+        ring.sq.prepare(sqe, request, op.userData(), fileSlot);
         ring.inFlight.incrementAndGet();
         return 0;
     }
@@ -824,12 +891,14 @@ public final class UringEngine extends JavaCompletingEngine {
         while (true) {
             long r = ring.ring.submit();
             if (r >= 0) {
-                if (ring.sq.pending() == 0) {
-                    return 0;
+                if (ring.sq.pending() == 0 || ring.ring.sqPoll()) {
+                    return 0; // SQPOLL: published SQEs are the poller's, taken when it gets to them
                 }
                 continue;
             }
-            if (r == -Errno.EAGAIN.code() || r == -Errno.EBUSY.code()) {
+            // SQPOLL: a refused wake-up leaves the SQEs published, where the poller may take them
+            // at any moment: withdrawing them would race with it, so the wake is retried instead.
+            if (r == -Errno.EAGAIN.code() || r == -Errno.EBUSY.code() || ring.ring.sqPoll()) {
                 // The kernel is short of memory or of CQ room: completions free both.
                 reapNow(ring);
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
@@ -883,9 +952,10 @@ public final class UringEngine extends JavaCompletingEngine {
             try {
                 // Submit and wait in one io_uring_enter; page-cache reads are done inside it.
                 long first = ring.ring.enter(ring.sq.publish(), target, IoUringAbi.IORING_ENTER_GETEVENTS);
-                if (first >= 0 && ring.sq.pending() == 0) {
-                    r = 0;
-                } else if (first < 0 && first != -Errno.EAGAIN.code() && first != -Errno.EBUSY.code()) {
+                if (first >= 0 && (ring.sq.pending() == 0 || ring.ring.sqPoll())) {
+                    r = 0; // SQPOLL: the call woke the poller if need be, and waited
+                } else if (first < 0 && first != -Errno.EAGAIN.code() && first != -Errno.EBUSY.code()
+                        && !ring.ring.sqPoll()) {
                     // A refusal: the kernel consumed none of them, as flush() would have found.
                     ring.sq.withdrawUnconsumed(ring.onWithdrawn);
                     r = (int) first;
@@ -1236,6 +1306,7 @@ public final class UringEngine extends JavaCompletingEngine {
             reapAll();
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
+        OwnedDescriptors.removeListener(onDescriptorClosing);
         stopping = true;
         wakeReaper();
         try {

@@ -74,14 +74,20 @@ final class UringOperation extends Operation {
         generation++;
         cancelRequested = false;
         return switch (kind) {
-            case READ -> request.read(fd, transferable(ioBuffer()), offset);
-            case WRITE -> request.write(fd, transferable(ioBuffer()), offset);
+            case READ -> inFixedBuffer(request.read(fd, transferable(ioBuffer()), offset));
+            case WRITE -> inFixedBuffer(request.write(fd, transferable(ioBuffer()), offset));
             case READV -> request.readv(fd, fillIovecs(), buffers.length, offset);
             case WRITEV -> request.writev(fd, fillIovecs(), buffers.length, offset);
             // io_uring starts an fsync at once, unordered with earlier writes; the engine submits
             // it only once the writes it must cover have completed (UringEngine#deferFsync).
             case FSYNC -> request.fsync(fd, fsyncMode == AioFsyncMode.O_DSYNC ? IoUringAbi.IORING_FSYNC_DATASYNC : 0);
         };
+    }
+
+    /** {@code plain} as READ_FIXED/WRITE_FIXED when its buffer lies in one of the engine's registered buffers. */
+    private UringRequest inFixedBuffer(UringRequest plain) {
+        int index = engine.fixedBufferIndex(ioBuffer());
+        return index < 0 ? plain : plain.inFixedBuffer(index);
     }
 
     /**

@@ -24,6 +24,8 @@ final class UringRequest {
     private int length;
     private long offset;
     private int opFlags;
+    /** {@code sqe->buf_index}: the registered buffer of a READ_FIXED or WRITE_FIXED, else 0. */
+    private int bufIndex;
 
     /** {@code IORING_OP_READ} (5.6): {@code pread(fd, buffer, buffer.byteSize(), offset)}. */
     UringRequest read(int fd, MemorySegment buffer, long offset) {
@@ -57,7 +59,25 @@ final class UringRequest {
         return set(IoUringAbi.IORING_OP_FSYNC, fd, 0L, 0, 0L, fsyncFlags);
     }
 
+    /**
+     * Turns this READ or WRITE into {@code IORING_OP_READ_FIXED} or {@code WRITE_FIXED} (5.1) of
+     * registered buffer {@code index}, which holds the whole of its address and length.
+     *
+     * @throws IllegalStateException for any other opcode: only plain reads and writes have a
+     *         fixed form here
+     */
+    UringRequest inFixedBuffer(int index) {
+        opcode = switch (opcode) {
+            case IoUringAbi.IORING_OP_READ -> IoUringAbi.IORING_OP_READ_FIXED;
+            case IoUringAbi.IORING_OP_WRITE -> IoUringAbi.IORING_OP_WRITE_FIXED;
+            default -> throw new IllegalStateException(IoUringAbi.opcodeName(opcode) + " has no registered-buffer form");
+        };
+        bufIndex = index;
+        return this;
+    }
+
     private UringRequest set(int opcode, int fd, long address, int length, long offset, int opFlags) {
+        this.bufIndex = 0;
         this.opcode = opcode;
         this.fd = fd;
         this.address = address;
@@ -86,6 +106,11 @@ final class UringRequest {
 
     long offset() {
         return offset;
+    }
+
+    /** {@code sqe->buf_index}, a {@code __u16}: the registered buffer of a READ_FIXED or WRITE_FIXED. */
+    int bufIndex() {
+        return bufIndex;
     }
 
     /** {@code sqe->rw_flags} and its union mates ({@code fsync_flags}, ...). */

@@ -35,6 +35,15 @@
  * 64-bit {@code user_data}; a cancel's outcome is a {@code CancelOutcome}. Only the engine fills
  * SQEs and reaps CQEs.
  *
+ * <p>What the engine registers with each ring, as {@link dev.jaio.AioEngineOptions} ask, is
+ * {@code RingRegistrations}' business: the engine's {@code FixedBuffers} (one page-aligned region,
+ * the same indexes on every ring; a read or write inside one becomes {@code READ_FIXED}/
+ * {@code WRITE_FIXED}) and a {@code RegisteredFiles} table per ring (slots for descriptors jaio
+ * opened, given at first use, emptied before {@code AioFile.close()} closes them). With
+ * {@code withSqPoll}, ring 0 has a poller thread and every other ring attaches to it
+ * ({@code IORING_SETUP_ATTACH_WQ}); {@link dev.jaio.internal.uring.IoUring#enter} then calls the
+ * kernel only to wake it or to wait, and the engine never withdraws an SQE from such a ring.
+ *
  * <h2>Rules</h2>
  * <ul>
  *   <li>Depends on {@code dev.jaio.internal.ffi} for every system call and layout, and on

@@ -54,7 +54,7 @@ class HotPathAllocationTest {
     }
 
     /** The calling thread's allocated bytes, and what reading them costs. */
-    private static final class AllocationCounter {
+    static final class AllocationCounter {
         private final MethodHandle read;
         private final Object bean;
         private final long thread = Thread.currentThread().threadId();

@@ -38,7 +38,8 @@ class IoUringLayoutTest {
 
     private static final List<StructLayout> LAYOUTS = List.of(IoUringAbi.IO_URING_SQE, IoUringAbi.IO_URING_CQE,
             IoUringAbi.IO_SQRING_OFFSETS, IoUringAbi.IO_CQRING_OFFSETS, IoUringAbi.IO_URING_PARAMS,
-            IoUringAbi.IO_URING_PROBE, IoUringAbi.IO_URING_PROBE_OP);
+            IoUringAbi.IO_URING_PROBE, IoUringAbi.IO_URING_PROBE_OP,
+            IoUringAbi.IO_URING_FILES_UPDATE);
 
     /** A member of a Java layout: its C path ({@code sq_off.head}), offset and size. */
     private record Field(String struct, String path, long offset, long size) {
@@ -176,12 +177,16 @@ class IoUringLayoutTest {
         java.put(params + "cq_entries", IoUringAbi.PARAMS_CQ_ENTRIES);
         java.put(params + "flags", IoUringAbi.PARAMS_FLAGS);
         java.put(params + "features", IoUringAbi.PARAMS_FEATURES);
+        java.put(params + "sq_thread_idle", IoUringAbi.PARAMS_SQ_THREAD_IDLE);
+        java.put(params + "wq_fd", IoUringAbi.PARAMS_WQ_FD);
         java.put(params + "sq_off", IoUringAbi.PARAMS_SQ_OFF);
         java.put(params + "cq_off", IoUringAbi.PARAMS_CQ_OFF);
         java.put("offsetof.struct io_uring_probe.last_op", IoUringAbi.PROBE_LAST_OP);
         java.put("offsetof.struct io_uring_probe.ops_len", IoUringAbi.PROBE_OPS_LEN);
         java.put("offsetof.struct io_uring_probe.ops", IoUringAbi.PROBE_OPS);
         java.put("sizeof.struct io_uring_probe_op", IoUringAbi.PROBE_OP_SIZE);
+        java.put("offsetof.struct io_uring_files_update.offset", IoUringAbi.FILES_UPDATE_OFFSET);
+        java.put("offsetof.struct io_uring_files_update.fds", IoUringAbi.FILES_UPDATE_FDS);
         java.put("offsetof.struct io_uring_probe_op.op", IoUringAbi.PROBE_OP_OP);
         java.put("offsetof.struct io_uring_probe_op.flags", IoUringAbi.PROBE_OP_FLAGS);
 
@@ -220,6 +225,9 @@ class IoUringLayoutTest {
         m.put("IORING_OFF_SQ_RING", IoUringAbi.IORING_OFF_SQ_RING);
         m.put("IORING_OFF_CQ_RING", IoUringAbi.IORING_OFF_CQ_RING);
         m.put("IORING_OFF_SQES", IoUringAbi.IORING_OFF_SQES);
+        m.put("IORING_SETUP_SQPOLL", (long) IoUringAbi.IORING_SETUP_SQPOLL);
+        m.put("IORING_SETUP_ATTACH_WQ", (long) IoUringAbi.IORING_SETUP_ATTACH_WQ);
+        m.put("IORING_FEAT_SQPOLL_NONFIXED", (long) IoUringAbi.IORING_FEAT_SQPOLL_NONFIXED);
         m.put("IORING_SETUP_CQSIZE", (long) IoUringAbi.IORING_SETUP_CQSIZE);
         m.put("IORING_SETUP_CLAMP", (long) IoUringAbi.IORING_SETUP_CLAMP);
         m.put("IORING_SETUP_SUBMIT_ALL", (long) IoUringAbi.IORING_SETUP_SUBMIT_ALL);
@@ -237,6 +245,7 @@ class IoUringLayoutTest {
         m.put("IORING_FEAT_CQE_SKIP", (long) IoUringAbi.IORING_FEAT_CQE_SKIP);
         m.put("IORING_FEAT_LINKED_FILE", (long) IoUringAbi.IORING_FEAT_LINKED_FILE);
         m.put("IORING_ENTER_GETEVENTS", (long) IoUringAbi.IORING_ENTER_GETEVENTS);
+        m.put("IORING_ENTER_SQ_WAKEUP", (long) IoUringAbi.IORING_ENTER_SQ_WAKEUP);
         m.put("IORING_SQ_NEED_WAKEUP", (long) IoUringAbi.IORING_SQ_NEED_WAKEUP);
         m.put("IORING_SQ_CQ_OVERFLOW", (long) IoUringAbi.IORING_SQ_CQ_OVERFLOW);
         m.put("IORING_SQ_TASKRUN", (long) IoUringAbi.IORING_SQ_TASKRUN);
@@ -244,10 +253,13 @@ class IoUringLayoutTest {
         m.put("IORING_OP_READV", (long) IoUringAbi.IORING_OP_READV);
         m.put("IORING_OP_WRITEV", (long) IoUringAbi.IORING_OP_WRITEV);
         m.put("IORING_OP_FSYNC", (long) IoUringAbi.IORING_OP_FSYNC);
+        m.put("IORING_OP_READ_FIXED", (long) IoUringAbi.IORING_OP_READ_FIXED);
+        m.put("IORING_OP_WRITE_FIXED", (long) IoUringAbi.IORING_OP_WRITE_FIXED);
         m.put("IORING_OP_ASYNC_CANCEL", (long) IoUringAbi.IORING_OP_ASYNC_CANCEL);
         m.put("IORING_OP_READ", (long) IoUringAbi.IORING_OP_READ);
         m.put("IORING_OP_WRITE", (long) IoUringAbi.IORING_OP_WRITE);
         m.put("IORING_FSYNC_DATASYNC", (long) IoUringAbi.IORING_FSYNC_DATASYNC);
+        m.put("IOSQE_FIXED_FILE", (long) IoUringAbi.IOSQE_FIXED_FILE);
         m.put("IOSQE_IO_DRAIN", (long) IoUringAbi.IOSQE_IO_DRAIN);
         m.put("IOSQE_IO_LINK", (long) IoUringAbi.IOSQE_IO_LINK);
         m.put("IOSQE_IO_HARDLINK", (long) IoUringAbi.IOSQE_IO_HARDLINK);
@@ -258,6 +270,11 @@ class IoUringLayoutTest {
         m.put("IORING_ASYNC_CANCEL_ANY", (long) IoUringAbi.IORING_ASYNC_CANCEL_ANY);
         m.put("IORING_ASYNC_CANCEL_USERDATA", (long) IoUringAbi.IORING_ASYNC_CANCEL_USERDATA);
         m.put("IORING_REGISTER_PROBE", (long) IoUringAbi.IORING_REGISTER_PROBE);
+        m.put("IORING_REGISTER_BUFFERS", (long) IoUringAbi.IORING_REGISTER_BUFFERS);
+        m.put("IORING_UNREGISTER_BUFFERS", (long) IoUringAbi.IORING_UNREGISTER_BUFFERS);
+        m.put("IORING_REGISTER_FILES", (long) IoUringAbi.IORING_REGISTER_FILES);
+        m.put("IORING_UNREGISTER_FILES", (long) IoUringAbi.IORING_UNREGISTER_FILES);
+        m.put("IORING_REGISTER_FILES_UPDATE", (long) IoUringAbi.IORING_REGISTER_FILES_UPDATE);
         m.put("IO_URING_OP_SUPPORTED", (long) IoUringAbi.IO_URING_OP_SUPPORTED);
         m.put("__NR_io_uring_setup", target.architecture().nrIoUringSetup);
         m.put("__NR_io_uring_enter", target.architecture().nrIoUringEnter);

@@ -148,9 +148,9 @@ class IoUringTest {
         assertThrows(IllegalArgumentException.class, () -> IoUring.setup(0, 0));
         assertThrows(IllegalArgumentException.class, () -> IoUring.setup(-1, 0));
         assertThrows(IllegalArgumentException.class, () -> IoUring.setup(4, -1, 0));
-        // IORING_SETUP_SQPOLL (1 << 1) and IORING_SETUP_CQE32 (1 << 11) change the model.
-        IllegalArgumentException sqpoll = assertThrows(IllegalArgumentException.class, () -> IoUring.setup(4, 1 << 1));
-        assertTrue(sqpoll.getMessage().contains("0x2"), sqpoll.getMessage());
+        // IORING_SETUP_IOPOLL (1 << 0) and IORING_SETUP_CQE32 (1 << 11) change the model.
+        IllegalArgumentException iopoll = assertThrows(IllegalArgumentException.class, () -> IoUring.setup(4, 1 << 0));
+        assertTrue(iopoll.getMessage().contains("0x1"), iopoll.getMessage());
         assertThrows(IllegalArgumentException.class, () -> IoUring.setup(4, 1 << 11));
         assertThrows(IllegalArgumentException.class,
                 () -> IoUring.setup(4, 0, dev.jaio.internal.ffi.IoUringAbi.IORING_SETUP_CQSIZE));

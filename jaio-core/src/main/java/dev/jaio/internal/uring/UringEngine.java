@@ -55,16 +55,19 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Reaping.</b> Completions are reaped by whoever is there first:
  * <ul>
  *   <li>the submitter, right after {@code io_uring_enter} returns: reads from the page cache are
- *       completed inside that call, so a {@code LIO_WAIT} list of cached reads is submitted,
- *       completed and reaped with one system call and no thread switch (the kernel still signals
- *       the eventfd for them, so the reaper wakes and finds nothing). A {@code LIO_WAIT} list of regular-file
+ *       completed inside that call, so a {@code LIO_WAIT} list of cached reads, or one cached
+ *       read's {@code submit()}, is submitted, completed and reaped with one system call, no
+ *       thread switch and no wake-up of the reaper. A {@code LIO_WAIT} list of regular-file
  *       operations that did not all complete inside the submission (O_DIRECT) is waited for in
  *       the kernel by the submitter ({@code io_uring_enter(0, n, GETEVENTS)}, holding its ring's
  *       locks) and reaped by it;</li>
  *   <li>a waiting thread, before it parks (the rings of what it waits for);</li>
  *   <li>the reaper thread, which sleeps in {@code read} on one eventfd registered with every
  *       ring ({@code IORING_REGISTER_EVENTFD}) and wakes when the kernel posts completions that
- *       happen later (O_DIRECT, io-wq): no core spins, an idle engine costs nothing.</li>
+ *       happen later (O_DIRECT, io-wq, pipes): no core spins, an idle engine costs nothing. The
+ *       eventfd of a ring is armed only while the ring has operations in flight after its last
+ *       reap ({@link ReaperArming}, switched with {@code IORING_CQ_EVENTFD_DISABLED} at the end
+ *       of each reap): completions the submitter reaps itself wake nobody.</li>
  * </ul>
  * Reaping stores each result and unparks the thread waiting for it; waits park in Java, so they
  * honour {@code Thread.interrupt()} and do not pin virtual threads' carriers. An operation
@@ -132,6 +135,8 @@ public final class UringEngine extends JavaCompletingEngine {
     private final ThreadLocal<EngineRing> threadRing = new ThreadLocal<>();
     private final Thread reaper;
     private volatile boolean stopping;
+    /** How often the reaper thread woke from its eventfd; written by the reaper only. */
+    private volatile long reaperWakeups;
 
     private final Object blocksLock = new Object();
     private volatile AtomicReferenceArray<UringOperation> blocks = new AtomicReferenceArray<>(64);
@@ -302,6 +307,11 @@ public final class UringEngine extends JavaCompletingEngine {
     /** How many rings this engine may have; for tests. */
     int ringCount() {
         return ringCount;
+    }
+
+    /** How often the reaper thread was woken (by the kernel or by the engine); for tests. */
+    long reaperWakeups() {
+        return reaperWakeups;
     }
 
     /** How many distinct rings are set up now; for tests. */
@@ -664,10 +674,12 @@ public final class UringEngine extends JavaCompletingEngine {
     private void flushHeldBack() {
         EngineRing ring = heldBackRing;
         int r = heldBackRefusal;
+        boolean flushed = false;
         if (ring != null) {
             synchronized (ring.submitLock) {
                 if (heldBackQueued && r == 0) {
                     r = flush(ring);
+                    flushed = true;
                 }
                 if (r < 0) {
                     completeWithdrawn(ring, r);
@@ -677,6 +689,9 @@ public final class UringEngine extends JavaCompletingEngine {
         heldBackRing = null;
         heldBackRefusal = 0;
         heldBackQueued = false;
+        if (flushed) {
+            reapNow(ring); // like every submitter: reaps, and arms the reaper for what stays in flight
+        }
     }
 
     // ---------------------------------------------------------------- lists
@@ -853,9 +868,8 @@ public final class UringEngine extends JavaCompletingEngine {
      * (regular files at offsets): the wait holds the ring's locks and does not see
      * {@code Thread.interrupt()}.
      *
-     * <p>(Switching the eventfd off around the call, {@code IORING_CQ_EVENTFD_DISABLED}, so that
-     * completions posted inside it wake no reaper, was measured here on Linux 6.18 and made cached
-     * reads several times slower, with waits of tens of milliseconds; it is not done.)
+     * <p>Completions posted inside the call wake no reaper: the ring's eventfd is off unless
+     * something stayed in flight at its last reap (see {@link ReaperArming}).
      *
      * @param waitFor the operations to wait for (their first {@code count}); unused when 0
      */
@@ -974,7 +988,11 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
-    /** Reaps every posted completion of {@code ring}; blocks only while another thread reaps it. Any thread. */
+    /**
+     * Reaps every posted completion of {@code ring}, then arms the reaper for what it leaves in
+     * flight (see {@link ReaperArming}); blocks only while another thread reaps it. Every thread
+     * that submitted to {@code ring} calls this after its {@code io_uring_enter}. Any thread.
+     */
     void reapNow(EngineRing ring) {
         synchronized (ring.reapLock) {
             drainCompletionQueue(ring);
@@ -984,6 +1002,10 @@ public final class UringEngine extends JavaCompletingEngine {
                 if (r < 0 && r != -Errno.EAGAIN.code() && r != -Errno.EBUSY.code()) {
                     backlogRefused((int) -r);
                 }
+                drainCompletionQueue(ring);
+            }
+            if (ring.reaperArming.settle(ring.inFlight.get())) {
+                // Posted before the eventfd was switched on: they signalled nothing.
                 drainCompletionQueue(ring);
             }
         }
@@ -1092,6 +1114,7 @@ public final class UringEngine extends JavaCompletingEngine {
     private void reapLoop() {
         while (!stopping) {
             long r = EventFd.await(eventFd);
+            reaperWakeups++; // one writer
             if (r < 0) {
                 Callbacks.report(new IllegalStateException("io_uring reaper: read(eventfd) failed: "
                         + Failures.text((int) -r)));

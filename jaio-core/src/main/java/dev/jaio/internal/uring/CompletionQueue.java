@@ -208,6 +208,7 @@ public final class CompletionQueue {
      * switches on and then reaps cannot lose one between the two. Switching off needs no fence:
      * a signal the kernel still sends is only a spurious wake-up.
      *
+     * @param on whether the kernel is to signal the eventfd from now on
      * @throws IllegalStateException if the kernel has no flags word ({@link #hasFlags()} is false)
      */
     public void signalEventFd(boolean on) {

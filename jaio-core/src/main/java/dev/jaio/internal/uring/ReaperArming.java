@@ -19,6 +19,9 @@ package dev.jaio.internal.uring;
  *   <li>nothing in flight and the eventfd on: switch it off;</li>
  *   <li>otherwise: nothing to do.</li>
  * </ul>
+ * A thread that waits in the kernel for the ring's completions, holding its reap lock, switches
+ * the eventfd off for the wait ({@link #quietDuringWait}): it reaps whatever completes,
+ * and settles, before it lets go of the lock.
  *
  * <p><b>Why no completion is stranded.</b> An operation counts in its ring's
  * {@link EngineRing#inFlight} from before its SQE is submitted until its CQE is reaped, and every
@@ -75,6 +78,20 @@ final class ReaperArming {
             cq.signalEventFd(false);
         }
         return false;
+    }
+
+    /**
+     * Switches the eventfd off while the calling thread waits in the kernel for the ring's
+     * completions ({@code io_uring_enter} with {@code GETEVENTS}), holding the reap lock: it reaps
+     * all of them when the wait ends, then {@link #settle}s, so waking the reaper for them would
+     * only have it find the ring taken (it skips a ring while its submitter waits). Under the
+     * ring's reap lock, held until that settle.
+     */
+    void quietDuringWait() {
+        if (switchable && armed) {
+            armed = false;
+            cq.signalEventFd(false);
+        }
     }
 
     /** Whether the kernel signals the eventfd for this ring's completions now; for tests and messages. */

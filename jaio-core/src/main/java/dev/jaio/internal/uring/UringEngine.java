@@ -893,6 +893,7 @@ public final class UringEngine extends JavaCompletingEngine {
             // More than the ring holds would never be there at once (the kernel keeps the rest back).
             int target = Math.min(unreaped, ring.cq.entries());
             ring.submitterWaits = true; // the reaper leaves this ring alone meanwhile
+            ring.reaperArming.quietDuringWait(); // so nothing wakes it for this ring
             int r;
             try {
                 // Submit and wait in one io_uring_enter; page-cache reads are done inside it.
@@ -917,6 +918,9 @@ public final class UringEngine extends JavaCompletingEngine {
             // A completion posted after that drain and before the flag fell found the reaper
             // looking away: it is in the ring now, and reaped here.
             drainCompletionQueue(ring);
+            if (ring.reaperArming.settle(ring.inFlight.get())) {
+                drainCompletionQueue(ring); // posted while the eventfd was off for the wait
+            }
             return r;
         }
     }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  *   <li>two submitters on one ring: A submits two operations one after the other, B one. Each
  *       submission counts the operation in flight, submits it, then reaps as {@code reapNow}
  *       does: take the reap lock, drain the CQ, {@link ReaperArming#settle}, drain again if it
- *       just switched the eventfd on, release the lock;</li>
+ *       just switched the eventfd on, release the lock. In a second run they reap as a
+ *       {@code LIO_WAIT} list's submitter: eventfd off for the wait once they hold the lock;</li>
  *   <li>a waiter that reaps the ring once, at any moment (as {@code aioSuspend} does);</li>
  *   <li>the reaper thread: waits for the eventfd, then reaps the same way, forever;</li>
  *   <li>the kernel, for each operation in it: publishes its completion (the CQ tail), then, in a
@@ -63,6 +64,7 @@ class ReaperArmingModelTest {
     // A reaping thread's program, after its own first steps (a submitter's count and submit, the
     // reaper's wait): lock, drain, settle, drain if armed now, unlock.
     private static final int LOCK = 10;
+    private static final int QUIET = 15;
     private static final int DRAIN = 11;
     private static final int SETTLE = 12;
     private static final int DRAIN_AGAIN = 13;
@@ -97,6 +99,14 @@ class ReaperArmingModelTest {
     }
 
     @Test
+    void noCompletionIsStrandedWhenSubmittersSwitchTheEventFdOffForTheirWait() {
+        Result r = explore(Mutation.NONE, true);
+        assertNull(r.stranded, () -> "stranded: " + describe(r.stranded));
+        assertTrue(r.states > 1000, "the search saw only " + r.states + " states");
+        assertNotNull(explore(Mutation.NO_DRAIN_AFTER_ARMING, true).stranded, "and still needs the drain after arming");
+    }
+
+    @Test
     void withoutTheDrainAfterArmingACompletionIsStranded() {
         Result r = explore(Mutation.NO_DRAIN_AFTER_ARMING);
         assertNotNull(r.stranded, "the model should catch a completion posted between the drain and the arming");
@@ -116,6 +126,15 @@ class ReaperArmingModelTest {
     }
 
     private static Result explore(Mutation mutation) {
+        return explore(mutation, false);
+    }
+
+    /**
+     * @param waitsInKernel whether the submitters reap as a {@code LIO_WAIT} list's submitter
+     *        does: eventfd off ({@link ReaperArming#quietDuringWait}) once it holds the lock,
+     *        its wait (any number of kernel steps), then drain and settle
+     */
+    private static Result explore(Mutation mutation, boolean waitsInKernel) {
         int[] start = new int[SIZE];
         start[LOCK_OWNER] = -1;
         start[PC + A] = COUNT;
@@ -133,7 +152,7 @@ class ReaperArmingModelTest {
             boolean moved = false;
             for (int actor = 0; actor < ACTORS + OPS; actor++) {
                 int[] next = s.clone();
-                if (step(next, actor, mutation)) {
+                if (step(next, actor, mutation, waitsInKernel)) {
                     moved = true;
                     if (seen.putIfAbsent(Arrays.toString(next), true) == null) {
                         todo.push(next);
@@ -154,7 +173,7 @@ class ReaperArmingModelTest {
     }
 
     /** Makes {@code actor} (an actor, or {@code ACTORS + op}: the kernel for that operation) take a step; false if it cannot. */
-    private static boolean step(int[] s, int actor, Mutation mutation) {
+    private static boolean step(int[] s, int actor, Mutation mutation, boolean waitsInKernel) {
         if (actor >= ACTORS) {
             int op = actor - ACTORS;
             switch (s[PHASE + op]) {
@@ -194,6 +213,12 @@ class ReaperArmingModelTest {
                     return false;
                 }
                 s[LOCK_OWNER] = actor;
+                s[PC + actor] = waitsInKernel && (actor == A || actor == B) ? QUIET : DRAIN;
+            }
+            case QUIET -> {
+                // A LIO_WAIT submitter switches the eventfd off for its wait in the kernel.
+                s[ARMED] = 0;
+                s[FLAG_ON] = 0;
                 s[PC + actor] = DRAIN;
             }
             case DRAIN -> {

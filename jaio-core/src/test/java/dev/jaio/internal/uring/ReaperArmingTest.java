@@ -62,6 +62,50 @@ class ReaperArmingTest {
         }
     }
 
+    /**
+     * While a read of a pipe stays in the kernel, the ring's eventfd is armed; a {@code LIO_WAIT}
+     * list is then waited for in the kernel by its submitter, who reaps it: its completions wake
+     * no reaper either (writes to the page cache go to io-wq workers on most file systems, and
+     * each would signal the eventfd as it completes).
+     */
+    @Test
+    void aListItsSubmitterWaitsForWakesNoReaperWhileSomethingElseIsInFlight() throws Exception {
+        try (UringEngine engine = new UringEngine(AioEngineOptions.defaults(), false);
+                AioFile file = AioFile.tempfile(); Pipe pipe = Pipe.open(); Arena arena = Arena.ofShared()) {
+            fill(engine, file, arena);
+            AioRead stuck = new AioRead(engine, pipe.readFd(), 0, arena.allocate(1), 0, SigevNotify.none());
+            stuck.submit();
+            List<AioWrite> writes = new ArrayList<>();
+            for (int i = 0; i < BLOCKS; i++) {
+                MemorySegment data = arena.allocate(BLOCK);
+                data.fill((byte) i);
+                writes.add(new AioWrite(engine, file.fd(), (long) i * BLOCK, data, 0, SigevNotify.none()));
+            }
+            Aio.lioListio(LioMode.LIO_WAIT, writes, SigevNotify.none()); // warm
+            for (AioWrite w : writes) {
+                assertEquals(BLOCK, w.aioReturn());
+            }
+            long before = engine.reaperWakeups();
+            int lists = 200;
+            for (int l = 0; l < lists; l++) {
+                Aio.lioListio(LioMode.LIO_WAIT, writes, SigevNotify.none());
+                for (AioWrite w : writes) {
+                    assertEquals(BLOCK, w.aioReturn());
+                }
+            }
+            long wakeups = engine.reaperWakeups() - before;
+            assertTrue(wakeups <= lists / 10, "the reaper woke " + wakeups + " times during " + lists
+                    + " LIO_WAIT lists that their submitter waited for and reaped");
+            EngineRing ring = engine.ringOfThisThread();
+            synchronized (ring.reapLock) {
+                assertTrue(ring.reaperArming.armed(), "the pipe read is still in flight: the eventfd is on again");
+            }
+            pipe.write(new byte[] {1});
+            assertTrue(Aio.aioSuspend(List.of(stuck), java.time.Duration.ofSeconds(10)));
+            assertEquals(1, stuck.aioReturn());
+        }
+    }
+
     /** {@code submit()} of each block (each completes inside it), then the same blocks as a {@code LIO_WAIT} list. */
     private static void readOneByOneAndAsLists(List<AioRead> reads) throws Exception {
         for (AioRead r : reads) {

@@ -161,6 +161,8 @@ public final class UringEngine extends JavaCompletingEngine {
     /** fsyncs waiting for earlier writes of their descriptor; see {@link #deferFsync}. Under orderLock. */
     private final List<UringOperation> deferredFsyncs = new ArrayList<>();
     private volatile int deferredFsyncCount;
+    /** Set when a write completed while fsyncs were held back; see {@link #writeCompleted}. */
+    private volatile boolean fsyncsMayGo;
     /**
      * Call order: the operations of each descriptor's lane waiting for the lane's head (the one
      * in the kernel, or held back as a deferred fsync or a resubmission) to end, oldest first. A
@@ -641,6 +643,18 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
+    /**
+     * A write's completion was reaped: fsyncs held back for it may go now. The thread that reaped
+     * it submits them once it left the ring's locks ({@link #reapNow}); before, each such
+     * completion woke the reaper thread (an eventfd write, a context switch, and the reaper
+     * queueing for a reap lock), once per write while any fsync was held back.
+     */
+    private void writeCompleted(UringOperation op) {
+        if (deferredFsyncCount > 0 && isWrite(op)) {
+            fsyncsMayGo = true;
+        }
+    }
+
     // ---------------------------------------------------------------- held-back work
 
     /**
@@ -1023,6 +1037,16 @@ public final class UringEngine extends JavaCompletingEngine {
                 releaseLanes();
             }
         }
+        if (fsyncsMayGo) {
+            // The same for the fsyncs a reaped write held back. Cleared first: a write reaped
+            // meanwhile sets it again, and its reaper comes here after.
+            if (holdsAnyLock(ring)) {
+                wakeReaper();
+            } else {
+                fsyncsMayGo = false;
+                releaseDeferredFsyncs();
+            }
+        }
     }
 
     /**
@@ -1085,7 +1109,7 @@ public final class UringEngine extends JavaCompletingEngine {
         }
         endLaneHead(op); // reapNow() submits the lane's next once it left the locks
         completed(op, res);
-        writeLeftKernel(op);
+        writeCompleted(op); // and the fsyncs it held back
     }
 
     /**

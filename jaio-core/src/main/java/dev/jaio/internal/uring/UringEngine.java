@@ -83,7 +83,9 @@ import java.util.concurrent.locks.LockSupport;
  * the kernel, so an fsync that numbered itself later cannot miss it); the engine submits an fsync
  * only when no earlier-numbered write of its descriptor is in flight, holding it back until then
  * (see {@link #deferFsync}); unlike {@code IOSQE_IO_DRAIN}, this never delays later operations or
- * other descriptors, and works across rings.
+ * other descriptors, and works across rings. A held-back fsync is submitted by the thread that
+ * reaps the last write it waited for, once that thread left the ring's locks (the reaper thread
+ * only when the reaping thread holds one).
  *
  * <p><b>Call order.</b> POSIX wants the operations of a descriptor without offsets (pipe, FIFO,
  * socket, terminal) carried out in call order, and the writes of an {@code O_APPEND} descriptor

@@ -202,7 +202,10 @@ public final class CompletionQueue {
      *
      * <p>The kernel reads the flag after it has published the completions it posts (the CQ tail,
      * a release store) and a full barrier ({@code wq_has_sleeper}'s {@code smp_mb} in
-     * {@code io_cq_unlock_post}, Linux 6.x; {@code io_cqring_ev_posted}'s before). Switching on is
+     * {@code io_cq_unlock_post}, Linux 6.x; {@code io_cqring_ev_posted}'s before). That barrier
+     * is skipped only for rings set up with {@code IORING_SETUP_DEFER_TASKRUN}, whose completions
+     * are posted by their one submitter inside its own {@code io_uring_enter}; this class's
+     * engine does not set its rings up so. Switching on is
      * therefore followed by a full fence here: after this returns, every completion the kernel
      * posts either signals the eventfd or is seen by the next {@link #ready()}; a caller that
      * switches on and then reaps cannot lose one between the two. Switching off needs no fence:

@@ -451,6 +451,12 @@ public final class IoUringAbi {
     /** {@code IORING_SQ_TASKRUN}: sq_ring->flags, task work waits for an io_uring_enter. */
     public static final int IORING_SQ_TASKRUN = 1 << 2;
 
+    /**
+     * {@code IORING_CQ_EVENTFD_DISABLED} (5.8): cq_ring->flags, written by the application only;
+     * while set, the kernel signals no registered eventfd for the completions it posts.
+     */
+    public static final int IORING_CQ_EVENTFD_DISABLED = 1 << 0;
+
     /** {@code IORING_OP_NOP}. */
     public static final int IORING_OP_NOP = 0;
     /** {@code IORING_OP_READV} (5.1). */

@@ -5,11 +5,13 @@ import static dev.jaio.internal.ffi.IoUringAbi.CQE_RES;
 import static dev.jaio.internal.ffi.IoUringAbi.CQE_SIZE;
 import static dev.jaio.internal.ffi.IoUringAbi.CQE_USER_DATA;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_CQES;
+import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_FLAGS;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_HEAD;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_OVERFLOW;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_RING_ENTRIES;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_RING_MASK;
 import static dev.jaio.internal.ffi.IoUringAbi.CQ_OFF_TAIL;
+import static dev.jaio.internal.ffi.IoUringAbi.IORING_CQ_EVENTFD_DISABLED;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -43,9 +45,13 @@ import java.lang.invoke.VarHandle;
  * ({@code io_uring_smp_store_release(cq->khead, head)}), so every read of a CQE happens before the
  * kernel may overwrite its slot.
  *
+ * <p>The CQ ring's flags word ({@code cq_ring->flags}, Linux 5.8) is the application's to write:
+ * {@link #signalEventFd} switches the registered eventfd off and on, as liburing's
+ * {@code io_uring_cq_eventfd_toggle} does.
+ *
  * <p>Threads: <b>single consumer</b>. One thread at a time may call any method here except
- * {@link #overflowCount()} (any thread): the head has exactly one writer, and the local copies
- * of head and tail are plain fields. An engine whose completions can be collected by several
+ * {@link #overflowCount()} and {@link #mayHaveReady()} (any thread): the head and the flags word
+ * have exactly one writer, and the local copies of head and tail are plain fields. An engine whose completions can be collected by several
  * threads (a reaper thread and a waiter that reaps for itself) guards this queue with one lock,
  * which also makes the plain fields visible to the next holder. The submission side may run at
  * the same time on another thread.
@@ -59,6 +65,8 @@ public final class CompletionQueue {
     private final long khead;
     private final long ktail;
     private final long koverflow;
+    /** Offset of {@code cq_ring->flags}, or 0 where the kernel (before 5.8) has no such word. */
+    private final long kflags;
     private final long cqes;
     private final int entries;
     private final int mask;
@@ -78,6 +86,8 @@ public final class CompletionQueue {
         this.ktail = Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_TAIL));
         this.koverflow = Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_OVERFLOW));
         this.cqes = Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_CQES));
+        // Before 5.8 this field was reserved and 0; the flags word never sits at offset 0 (the head does).
+        this.kflags = Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_FLAGS));
         // Written by the kernel before io_uring_setup returned and never changed.
         this.entries = ring.get(JAVA_INT, Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_RING_ENTRIES)));
         this.mask = ring.get(JAVA_INT, Integer.toUnsignedLong(cqOff.get(JAVA_INT, CQ_OFF_RING_MASK)));
@@ -176,6 +186,53 @@ public final class CompletionQueue {
             advance(delivered);
         }
         return delivered;
+    }
+
+    /**
+     * Whether the kernel has the CQ ring's flags word (Linux 5.8), and so honours
+     * {@link #signalEventFd}{@code (false)}.
+     */
+    public boolean hasFlags() {
+        return kflags != 0;
+    }
+
+    /**
+     * Clears ({@code true}) or sets ({@code false}) {@code IORING_CQ_EVENTFD_DISABLED}: whether the
+     * kernel signals the ring's registered eventfd when it posts completions.
+     *
+     * <p>The kernel reads the flag after it has published the completions it posts (the CQ tail,
+     * a release store) and a full barrier ({@code wq_has_sleeper}'s {@code smp_mb} in
+     * {@code io_cq_unlock_post}, Linux 6.x; {@code io_cqring_ev_posted}'s before). That barrier
+     * is skipped only for rings set up with {@code IORING_SETUP_DEFER_TASKRUN}, whose completions
+     * are posted by their one submitter inside its own {@code io_uring_enter}; this class's
+     * engine does not set its rings up so. Switching on is
+     * therefore followed by a full fence here: after this returns, every completion the kernel
+     * posts either signals the eventfd or is seen by the next {@link #ready()}; a caller that
+     * switches on and then reaps cannot lose one between the two. Switching off needs no fence:
+     * a signal the kernel still sends is only a spurious wake-up.
+     *
+     * @param on whether the kernel is to signal the eventfd from now on
+     * @throws IllegalStateException if the kernel has no flags word ({@link #hasFlags()} is false)
+     */
+    public void signalEventFd(boolean on) {
+        if (kflags == 0) {
+            throw new IllegalStateException("this kernel's CQ ring has no flags word (Linux 5.8 added it):"
+                    + " its eventfd cannot be switched off");
+        }
+        // The application is the word's only writer: our own last store is what we read back.
+        int flags = (int) WORD.getAcquire(ring, kflags);
+        int wanted = on ? flags & ~IORING_CQ_EVENTFD_DISABLED : flags | IORING_CQ_EVENTFD_DISABLED;
+        // IO_URING_WRITE_ONCE(*cq->kflags, flags), as in io_uring_cq_eventfd_toggle
+        WORD.setRelease(ring, kflags, wanted);
+        if (on) {
+            // smp_mb(): orders the store above before the next load of the CQ tail.
+            VarHandle.fullFence();
+        }
+    }
+
+    /** Whether {@code IORING_CQ_EVENTFD_DISABLED} is clear: the kernel signals the eventfd. */
+    public boolean signalsEventFd() {
+        return kflags == 0 || ((int) WORD.getAcquire(ring, kflags) & IORING_CQ_EVENTFD_DISABLED) == 0;
     }
 
     /**

@@ -25,7 +25,10 @@ final class EngineRing {
     final Object submitLock = new Object();
     /** The completion queue's one consumer at a time. */
     final Object reapLock = new Object();
-    /** SQEs submitted and not yet reaped: paces submissions when the kernel could drop CQEs. */
+    /**
+     * SQEs submitted and not yet reaped: paces submissions when the kernel could drop CQEs, and
+     * tells {@link #reaperArming} whether the reaper must be woken for this ring.
+     */
     final AtomicInteger inFlight = new AtomicInteger();
     /** Without IORING_FEAT_NODROP, the CQ's size; else unlimited (see the engine's constructor). */
     final int maxInFlight;
@@ -39,6 +42,8 @@ final class EngineRing {
      * reaps everything when the wait ends, so the reaper thread need not queue for the lock.
      */
     volatile boolean submitterWaits;
+    /** Whether the kernel wakes the reaper for this ring's completions. Under reapLock. */
+    final ReaperArming reaperArming;
     /** Called by {@link SubmissionQueue#withdrawUnconsumed} for each withdrawn SQE's user_data. */
     final LongConsumer onWithdrawn;
     /** The ring's registered-file table, or null when the engine has none. */
@@ -51,6 +56,7 @@ final class EngineRing {
         this.sq = ring.submissionQueue();
         this.cq = ring.completionQueue();
         this.onWithdrawn = onWithdrawn;
+        this.reaperArming = new ReaperArming(cq);
         // Without IORING_FEAT_NODROP (before 5.5) a completion that does not fit the CQ is lost:
         // then never have more in flight than it holds. With it (every kernel that has
         // IORING_OP_READ, which jaio needs), the kernel keeps overflowing completions itself, and a

@@ -57,16 +57,19 @@ import java.util.function.IntConsumer;
  * <p><b>Reaping.</b> Completions are reaped by whoever is there first:
  * <ul>
  *   <li>the submitter, right after {@code io_uring_enter} returns: reads from the page cache are
- *       completed inside that call, so a {@code LIO_WAIT} list of cached reads is submitted,
- *       completed and reaped with one system call and no thread switch (the kernel still signals
- *       the eventfd for them, so the reaper wakes and finds nothing). A {@code LIO_WAIT} list of regular-file
+ *       completed inside that call, so a {@code LIO_WAIT} list of cached reads, or one cached
+ *       read's {@code submit()}, is submitted, completed and reaped with one system call, no
+ *       thread switch and no wake-up of the reaper. A {@code LIO_WAIT} list of regular-file
  *       operations that did not all complete inside the submission (O_DIRECT) is waited for in
  *       the kernel by the submitter ({@code io_uring_enter(0, n, GETEVENTS)}, holding its ring's
  *       locks) and reaped by it;</li>
  *   <li>a waiting thread, before it parks (the rings of what it waits for);</li>
  *   <li>the reaper thread, which sleeps in {@code read} on one eventfd registered with every
  *       ring ({@code IORING_REGISTER_EVENTFD}) and wakes when the kernel posts completions that
- *       happen later (O_DIRECT, io-wq): no core spins, an idle engine costs nothing.</li>
+ *       happen later (O_DIRECT, io-wq, pipes): no core spins, an idle engine costs nothing. The
+ *       eventfd of a ring is armed only while the ring has operations in flight after its last
+ *       reap ({@link ReaperArming}, switched with {@code IORING_CQ_EVENTFD_DISABLED} at the end
+ *       of each reap): completions the submitter reaps itself wake nobody.</li>
  * </ul>
  * Reaping stores each result and unparks the thread waiting for it; waits park in Java, so they
  * honour {@code Thread.interrupt()} and do not pin virtual threads' carriers. An operation
@@ -82,7 +85,9 @@ import java.util.function.IntConsumer;
  * the kernel, so an fsync that numbered itself later cannot miss it); the engine submits an fsync
  * only when no earlier-numbered write of its descriptor is in flight, holding it back until then
  * (see {@link #deferFsync}); unlike {@code IOSQE_IO_DRAIN}, this never delays later operations or
- * other descriptors, and works across rings.
+ * other descriptors, and works across rings. A held-back fsync is submitted by the thread that
+ * reaps the last write it waited for, once that thread left the ring's locks (the reaper thread
+ * only when the reaping thread holds one).
  *
  * <p><b>Call order.</b> POSIX wants the operations of a descriptor without offsets (pipe, FIFO,
  * socket, terminal) carried out in call order, and the writes of an {@code O_APPEND} descriptor
@@ -140,6 +145,8 @@ public final class UringEngine extends JavaCompletingEngine {
     private final RingRegistrations registrations;
     /** Empties a descriptor's registered-file slots before AioFile closes it; see {@link RegisteredFiles}. */
     private final IntConsumer onDescriptorClosing = this::forgetDescriptor;
+    /** How often the reaper thread woke from its eventfd; written by the reaper only. */
+    private volatile long reaperWakeups;
 
     private final Object blocksLock = new Object();
     private volatile AtomicReferenceArray<UringOperation> blocks = new AtomicReferenceArray<>(64);
@@ -164,6 +171,8 @@ public final class UringEngine extends JavaCompletingEngine {
     /** fsyncs waiting for earlier writes of their descriptor; see {@link #deferFsync}. Under orderLock. */
     private final List<UringOperation> deferredFsyncs = new ArrayList<>();
     private volatile int deferredFsyncCount;
+    /** Set when a write completed while fsyncs were held back; see {@link #writeCompleted}. */
+    private volatile boolean fsyncsMayGo;
     /**
      * Call order: the operations of each descriptor's lane waiting for the lane's head (the one
      * in the kernel, or held back as a deferred fsync or a resubmission) to end, oldest first. A
@@ -355,6 +364,11 @@ public final class UringEngine extends JavaCompletingEngine {
     /** How many rings this engine may have; for tests. */
     int ringCount() {
         return ringCount;
+    }
+
+    /** How often the reaper thread was woken (by the kernel or by the engine); for tests. */
+    long reaperWakeups() {
+        return reaperWakeups;
     }
 
     /** How many distinct rings are set up now; for tests. */
@@ -696,6 +710,18 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
+    /**
+     * A write's completion was reaped: fsyncs held back for it may go now. The thread that reaped
+     * it submits them once it left the ring's locks ({@link #reapNow}); before, each such
+     * completion woke the reaper thread (an eventfd write, a context switch, and the reaper
+     * queueing for a reap lock), once per write while any fsync was held back.
+     */
+    private void writeCompleted(UringOperation op) {
+        if (deferredFsyncCount > 0 && isWrite(op)) {
+            fsyncsMayGo = true;
+        }
+    }
+
     // ---------------------------------------------------------------- held-back work
 
     /**
@@ -729,10 +755,12 @@ public final class UringEngine extends JavaCompletingEngine {
     private void flushHeldBack() {
         EngineRing ring = heldBackRing;
         int r = heldBackRefusal;
+        boolean flushed = false;
         if (ring != null) {
             synchronized (ring.submitLock) {
                 if (heldBackQueued && r == 0) {
                     r = flush(ring);
+                    flushed = true;
                 }
                 if (r < 0) {
                     completeWithdrawn(ring, r);
@@ -742,6 +770,9 @@ public final class UringEngine extends JavaCompletingEngine {
         heldBackRing = null;
         heldBackRefusal = 0;
         heldBackQueued = false;
+        if (flushed) {
+            reapNow(ring); // like every submitter: reaps, and arms the reaper for what stays in flight
+        }
     }
 
     // ---------------------------------------------------------------- lists
@@ -922,9 +953,8 @@ public final class UringEngine extends JavaCompletingEngine {
      * (regular files at offsets): the wait holds the ring's locks and does not see
      * {@code Thread.interrupt()}.
      *
-     * <p>(Switching the eventfd off around the call, {@code IORING_CQ_EVENTFD_DISABLED}, so that
-     * completions posted inside it wake no reaper, was measured here on Linux 6.18 and made cached
-     * reads several times slower, with waits of tens of milliseconds; it is not done.)
+     * <p>Completions posted inside the call wake no reaper: the ring's eventfd is off unless
+     * something stayed in flight at its last reap (see {@link ReaperArming}).
      *
      * @param waitFor the operations to wait for (their first {@code count}); unused when 0
      */
@@ -948,6 +978,7 @@ public final class UringEngine extends JavaCompletingEngine {
             // More than the ring holds would never be there at once (the kernel keeps the rest back).
             int target = Math.min(unreaped, ring.cq.entries());
             ring.submitterWaits = true; // the reaper leaves this ring alone meanwhile
+            ring.reaperArming.quietDuringWait(); // so nothing wakes it for this ring
             int r;
             try {
                 // Submit and wait in one io_uring_enter; page-cache reads are done inside it.
@@ -973,6 +1004,9 @@ public final class UringEngine extends JavaCompletingEngine {
             // A completion posted after that drain and before the flag fell found the reaper
             // looking away: it is in the ring now, and reaped here.
             drainCompletionQueue(ring);
+            if (ring.reaperArming.settle(ring.inFlight.get())) {
+                drainCompletionQueue(ring); // posted while the eventfd was off for the wait
+            }
             return r;
         }
     }
@@ -1044,7 +1078,11 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
-    /** Reaps every posted completion of {@code ring}; blocks only while another thread reaps it. Any thread. */
+    /**
+     * Reaps every posted completion of {@code ring}, then arms the reaper for what it leaves in
+     * flight (see {@link ReaperArming}); blocks only while another thread reaps it. Every thread
+     * that submitted to {@code ring} calls this after its {@code io_uring_enter}. Any thread.
+     */
     void reapNow(EngineRing ring) {
         synchronized (ring.reapLock) {
             drainCompletionQueue(ring);
@@ -1056,6 +1094,10 @@ public final class UringEngine extends JavaCompletingEngine {
                 }
                 drainCompletionQueue(ring);
             }
+            if (ring.reaperArming.settle(ring.inFlight.get())) {
+                // Posted before the eventfd was switched on: they signalled nothing.
+                drainCompletionQueue(ring);
+            }
         }
         if (!endedLaneHeads.isEmpty()) {
             // A completion ended a lane's head: submit the lane's next, now that reapLock is left;
@@ -1065,6 +1107,16 @@ public final class UringEngine extends JavaCompletingEngine {
                 wakeReaper();
             } else {
                 releaseLanes();
+            }
+        }
+        if (fsyncsMayGo) {
+            // The same for the fsyncs a reaped write held back. Cleared first: a write reaped
+            // meanwhile sets it again, and its reaper comes here after.
+            if (holdsAnyLock(ring)) {
+                wakeReaper();
+            } else {
+                fsyncsMayGo = false;
+                releaseDeferredFsyncs();
             }
         }
     }
@@ -1129,7 +1181,7 @@ public final class UringEngine extends JavaCompletingEngine {
         }
         endLaneHead(op); // reapNow() submits the lane's next once it left the locks
         completed(op, res);
-        writeLeftKernel(op);
+        writeCompleted(op); // and the fsyncs it held back
     }
 
     /**
@@ -1162,6 +1214,7 @@ public final class UringEngine extends JavaCompletingEngine {
     private void reapLoop() {
         while (!stopping) {
             long r = EventFd.await(eventFd);
+            reaperWakeups++; // one writer
             if (r < 0) {
                 Callbacks.report(new IllegalStateException("io_uring reaper: read(eventfd) failed: "
                         + Failures.text((int) -r)));

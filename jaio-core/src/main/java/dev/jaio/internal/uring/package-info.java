@@ -15,7 +15,7 @@
  *       {@code UringRequest}), publish the tail; take back what a refused
  *       {@code io_uring_enter} did not consume.</li>
  *   <li>{@link dev.jaio.internal.uring.CompletionQueue}: see how many CQEs are ready, read them,
- *       advance the head.</li>
+ *       advance the head; switch the ring's eventfd off and on (the CQ flags word).</li>
  *   <li>{@link dev.jaio.internal.uring.Probe}: which opcodes this kernel supports.</li>
  *   <li>{@link dev.jaio.internal.uring.SetupResult}, {@link dev.jaio.internal.uring.SetupFailure},
  *       {@link dev.jaio.internal.uring.RingFeatures}: what setup produced, or why it failed in
@@ -30,7 +30,11 @@
  * {@link dev.jaio.internal.uring.UringEngine} (the engine "io_uring"): a small set of rings
  * ({@code EngineRing}, each with its own submit and reap locks), one per submitting thread while
  * there are enough; the block table, call-order lanes, fsync hold-back, cancel and close are
- * engine-wide. Its control block {@code UringOperation} holds data: its request as plain values
+ * engine-wide. Completions are reaped by the thread that submitted them, right after its
+ * {@code io_uring_enter}, by waiting threads, and by a reaper thread woken through an eventfd that
+ * the kernel signals only while a ring has operations in flight after its last reap
+ * ({@code ReaperArming}, with {@code IORING_CQ_EVENTFD_DISABLED}): cached reads reaped by their
+ * submitter wake nobody. Its control block {@code UringOperation} holds data: its request as plain values
  * ({@code UringRequest}), its index and generation, which {@code UserData} encodes into the
  * 64-bit {@code user_data}; a cancel's outcome is a {@code CancelOutcome}. Only the engine fills
  * SQEs and reaps CQEs.

@@ -249,6 +249,7 @@ class IoUringLayoutTest {
         m.put("IORING_SQ_NEED_WAKEUP", (long) IoUringAbi.IORING_SQ_NEED_WAKEUP);
         m.put("IORING_SQ_CQ_OVERFLOW", (long) IoUringAbi.IORING_SQ_CQ_OVERFLOW);
         m.put("IORING_SQ_TASKRUN", (long) IoUringAbi.IORING_SQ_TASKRUN);
+        m.put("IORING_CQ_EVENTFD_DISABLED", (long) IoUringAbi.IORING_CQ_EVENTFD_DISABLED);
         m.put("IORING_OP_NOP", (long) IoUringAbi.IORING_OP_NOP);
         m.put("IORING_OP_READV", (long) IoUringAbi.IORING_OP_READV);
         m.put("IORING_OP_WRITEV", (long) IoUringAbi.IORING_OP_WRITEV);

@@ -1311,6 +1311,15 @@ public final class UringEngine extends JavaCompletingEngine {
         }
         int res = t.result;
         if (res == 0) {
+            // The kernel canceled it, but its own CQE (-ECANCELED) may come after the cancel's
+            // (a request waiting on a pipe is completed by task work): POSIX has aio_error() say
+            // ECANCELED as soon as aio_cancel() said AIO_CANCELED, so wait until it is reaped.
+            while (!op.outcomeStored()) {
+                reapNow(ring);
+                if (!op.outcomeStored()) {
+                    LockSupport.parkNanos(t, TimeUnit.MICROSECONDS.toNanos(50));
+                }
+            }
             return CancelOutcome.CANCELED;
         }
         if (res == -Errno.EALREADY.code()) {

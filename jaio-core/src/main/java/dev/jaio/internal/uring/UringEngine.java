@@ -1312,13 +1312,12 @@ public final class UringEngine extends JavaCompletingEngine {
         int res = t.result;
         if (res == 0) {
             // The kernel canceled it, but its own CQE (-ECANCELED) may come after the cancel's
-            // (a request waiting on a pipe is completed by task work): POSIX has aio_error() say
-            // ECANCELED as soon as aio_cancel() said AIO_CANCELED, so wait until it is reaped.
-            while (!op.outcomeStored()) {
-                reapNow(ring);
-                if (!op.outcomeStored()) {
-                    LockSupport.parkNanos(t, TimeUnit.MICROSECONDS.toNanos(50));
-                }
+            // (a request waiting on a pipe is completed by task work of the thread that submitted
+            // it): POSIX has aio_error() say ECANCELED as soon as aio_cancel() said AIO_CANCELED,
+            // so wait until that submission's CQE is reaped (once it is, the block may be reaped,
+            // returned and submitted again by others: only this submission is waited for).
+            while (stillInKernel(ring, op, target)) {
+                LockSupport.parkNanos(t, TimeUnit.MICROSECONDS.toNanos(50));
             }
             return CancelOutcome.CANCELED;
         }
@@ -1326,6 +1325,18 @@ public final class UringEngine extends JavaCompletingEngine {
             return CancelOutcome.RUNNING;
         }
         return CancelOutcome.DONE; // -ENOENT: it completed before the cancel found it
+    }
+
+    /**
+     * Reaps {@code ring}, then tells whether submission {@code userData} of {@code op} is still in
+     * the kernel. Asked under the ring's reapLock, so that a reap another thread is in the middle
+     * of (which marks the block out of the kernel, then stores its result) is over.
+     */
+    private boolean stillInKernel(EngineRing ring, UringOperation op, long userData) {
+        reapNow(ring);
+        synchronized (ring.reapLock) {
+            return op.inKernel && UserData.isGeneration(userData, op.generation);
+        }
     }
 
     @Override

@@ -134,11 +134,6 @@ final class UringOperation extends Operation {
         return r;
     }
 
-    /** Whether the outcome of the current submission has been reaped and stored. */
-    boolean outcomeStored() {
-        return storedResult() != PENDING;
-    }
-
     @Override
     protected int cancelNative() {
         return engine.cancel(this);

@@ -60,10 +60,6 @@ final class EngineGate {
         counts.getAndDecrement(slotOfThisThread());
     }
 
-    boolean isShut() {
-        return shut;
-    }
-
     /** Shuts the gate (later {@link #enter()}s return false) and waits until nobody is inside. */
     void shutAndAwaitEmpty() {
         shut = true;

@@ -185,8 +185,8 @@ public abstract class AbstractEngine implements AioEngine {
                         continue;
                     }
                     if (!op.beginForList()) {
-                        throw new IllegalStateException(op.describe() + " was submitted by another thread while"
-                                + " this list was being submitted; nothing of the list was submitted");
+                        throw new IllegalStateException(op.describe() + " was submitted or closed by another"
+                                + " thread while this list was being submitted; nothing of the list was submitted");
                     }
                     submissions[good] = op.submission();
                     queued[good++] = op;

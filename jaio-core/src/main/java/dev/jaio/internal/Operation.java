@@ -37,6 +37,14 @@ public abstract class Operation {
     public static final long PENDING = Long.MIN_VALUE;
 
     private static final int IDLE = 0, IN_PROGRESS = 1, CLOSED = 2;
+    /**
+     * Added to {@code IDLE} or {@code IN_PROGRESS} by {@link #close()} before anything else: from
+     * then on no submission can start ({@code submit()} and lists move the phase from exactly
+     * {@code IDLE}), so the closer frees nothing that a submitter of another thread is filling in
+     * or has just handed to the engine. {@link #STATE} masks it away.
+     */
+    private static final int CLOSING = 4;
+    private static final int STATE = 3;
     private static final VarHandle PHASE;
 
     static {
@@ -194,7 +202,7 @@ public abstract class Operation {
 
     /** From a successful submit until {@link #aioReturn()}. */
     public final boolean inProgress() {
-        return phase == IN_PROGRESS;
+        return (phase & STATE) == IN_PROGRESS;
     }
 
     /** Whether the block was closed, by its owner or by its engine. */
@@ -250,7 +258,7 @@ public abstract class Operation {
         }
         requireLiveBuffers();
         if (!validPriority()) {
-            if (phase == IN_PROGRESS) {
+            if ((phase & STATE) == IN_PROGRESS) {
                 throw alreadyInProgress();
             }
             idleErrno = Errno.EINVAL.code();
@@ -265,7 +273,7 @@ public abstract class Operation {
         int r;
         try {
             if (!PHASE.compareAndSet(this, IDLE, IN_PROGRESS)) {
-                throw alreadyInProgress();
+                throw notIdle();
             }
             submissions++;
             result = PENDING;
@@ -286,6 +294,12 @@ public abstract class Operation {
         }
     }
 
+    /** Why a block could not move from idle into progress: it is in progress, or being closed. */
+    private IllegalStateException notIdle() {
+        int p = phase;
+        return p == CLOSED || (p & CLOSING) != 0 ? closed() : alreadyInProgress();
+    }
+
     private IllegalStateException alreadyInProgress() {
         return new IllegalStateException(describe() + " is already in progress: wait for it (Aio.aioSuspend or"
                 + " error() until not EINPROGRESS), then call aioReturn() before submitting it again");
@@ -294,7 +308,7 @@ public abstract class Operation {
 
     /** {@code aio_error}: see {@code Aio.error()}. */
     public final Errno error() {
-        int p = phase;
+        int p = phase & STATE;
         if (p == CLOSED) {
             throw closed();
         }
@@ -310,7 +324,7 @@ public abstract class Operation {
 
     /** {@code aio_return}: see {@code Aio.aioReturn()}. */
     public final long aioReturn() throws AioException {
-        int p = phase;
+        int p = phase & STATE;
         if (p == CLOSED) {
             throw closed();
         }
@@ -345,7 +359,7 @@ public abstract class Operation {
      * engine answers a cancel on a closed descriptor as the posix engine does.
      */
     public final AioCancelStat cancel() throws AioException {
-        int p = phase;
+        int p = phase & STATE;
         if (p == CLOSED) {
             throw closed();
         }
@@ -374,7 +388,7 @@ public abstract class Operation {
      */
     public final long poll() {
         long r = result;
-        if (r != PENDING || phase != IN_PROGRESS) {
+        if (r != PENDING || (phase & STATE) != IN_PROGRESS) {
             return r;
         }
         engine.enter();
@@ -419,7 +433,7 @@ public abstract class Operation {
      */
     protected final long completeIfCurrent(long r, int submission) {
         synchronized (this) {
-            if (submissions != submission || phase != IN_PROGRESS || result != PENDING) {
+            if (submissions != submission || (phase & STATE) != IN_PROGRESS || result != PENDING) {
                 return result;
             }
             return complete(r);
@@ -428,18 +442,21 @@ public abstract class Operation {
 
     /**
      * {@code close()}: if the I/O is still running, cancel it and wait for it, uninterruptibly,
-     * then free; afterwards nothing touches the block's memory or buffers again.
+     * then free; afterwards nothing touches the block's memory or buffers again. A submission
+     * another thread starts meanwhile is refused ({@link #CLOSING}); one it started before is
+     * waited for like any I/O in flight.
      */
     public final void close() {
-        if (phase == CLOSED) {
+        int p = markClosing();
+        if (p == CLOSED) {
             return;
         }
-        if (phase == IN_PROGRESS && engine.isClosed()) {
+        if (p == IN_PROGRESS && engine.isClosed()) {
             // The engine is closing: it cancels, drains and frees every operation it still holds,
             // this one included. Freeing it here could free what the kernel or libc still writes
             // (and the caller would then free the buffers): wait for the engine instead.
             engine.awaitDrained();
-        } else if (phase == IN_PROGRESS) {
+        } else if (p == IN_PROGRESS) {
             try {
                 if (poll() == PENDING) {
                     engine.enter();
@@ -465,17 +482,34 @@ public abstract class Operation {
     }
 
     /**
+     * Adds {@link #CLOSING} to the phase; returns the phase it found ({@code IDLE},
+     * {@code IN_PROGRESS} or {@code CLOSED}), without the flag.
+     */
+    private int markClosing() {
+        while (true) {
+            int p = phase;
+            if (p == CLOSED || (p & CLOSING) != 0) {
+                return p & STATE;
+            }
+            if (PHASE.compareAndSet(this, p, p | CLOSING)) {
+                return p;
+            }
+        }
+    }
+
+    /**
      * Cleaner action for a block that became unreachable: free now if nothing runs, else hand
      * the operation to the engine, which keeps it (and so its buffers) alive until the I/O ends.
      */
     final void unreachable() {
-        if (phase == CLOSED) {
+        int p = phase & STATE;
+        if (p == CLOSED) {
             return;
         }
-        if (phase == IN_PROGRESS && engine.isClosed()) {
+        if (p == IN_PROGRESS && engine.isClosed()) {
             return; // the closing engine drains and frees it
         }
-        if (phase == IN_PROGRESS && poll() == PENDING) {
+        if (p == IN_PROGRESS && poll() == PENDING) {
             engine.adoptOrphan(this);
             return;
         }
@@ -488,7 +522,12 @@ public abstract class Operation {
      * stays closed, its native state freed, whatever the other thread was in the middle of.
      */
     private void backToIdle() {
-        PHASE.compareAndSet(this, IN_PROGRESS, IDLE);
+        while (true) {
+            int p = phase;
+            if ((p & STATE) != IN_PROGRESS || PHASE.compareAndSet(this, p, (p & CLOSING) | IDLE)) {
+                return; // (a close() that began meanwhile keeps its CLOSING)
+            }
+        }
     }
 
     /** Marks the operation closed and frees its native state, exactly once. */
@@ -589,7 +628,7 @@ public abstract class Operation {
      * completed, or it was already reaped (and perhaps resubmitted, or closed) by someone else.
      */
     final boolean finished(int submission) {
-        return submissions != submission || phase != IN_PROGRESS || poll() != PENDING;
+        return submissions != submission || (phase & STATE) != IN_PROGRESS || poll() != PENDING;
     }
 
     /**
@@ -687,7 +726,7 @@ public abstract class Operation {
 
     final void requireIdle(String what) {
         int p = phase;
-        if (p == CLOSED) {
+        if (p == CLOSED || (p & CLOSING) != 0) {
             throw closed();
         }
         if (p == IN_PROGRESS) {
@@ -703,7 +742,9 @@ public abstract class Operation {
     }
 
     private IllegalStateException closed() {
-        return new IllegalStateException(describe() + " is closed (" + closedBecause + "); create a new control block");
+        String because = closedBecause;
+        return new IllegalStateException(describe() + (because == null ? " is being closed by another thread"
+                : " is closed (" + because + ")") + "; create a new control block");
     }
 
     /** {@code "aio_read(fd=5, offset=2, nbytes=4)"}: how messages name this operation. */

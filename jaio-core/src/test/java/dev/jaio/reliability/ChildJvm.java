@@ -109,10 +109,32 @@ final class ChildJvm {
         try (Stream<Path> files = Files.list(workDir)) {
             crashLogs = files.filter(f -> f.getFileName().toString().startsWith("hs_err_pid")).toList();
         }
+        keep(crashLogs);
         String output;
         synchronized (out) {
             output = out.toString();
         }
         return new Outcome(finished ? p.exitValue() : -1, output, crashLogs, elapsed, !finished);
+    }
+
+    /**
+     * Copies crash logs to {@code target/crash-logs} (or {@code jaio.crash.logs}), because the
+     * test's temporary directory, where the child wrote them, is deleted after the test.
+     */
+    private static void keep(List<Path> crashLogs) {
+        if (crashLogs.isEmpty()) {
+            return;
+        }
+        Path keep = Path.of(System.getProperty("jaio.crash.logs", "target/crash-logs"));
+        try {
+            Files.createDirectories(keep);
+            for (Path log : crashLogs) {
+                Path copy = keep.resolve(log.getFileName());
+                Files.copy(log, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                System.out.println("crash log kept as " + copy.toAbsolutePath());
+            }
+        } catch (IOException e) {
+            System.out.println("could not keep the crash logs " + crashLogs + ": " + e);
+        }
     }
 }

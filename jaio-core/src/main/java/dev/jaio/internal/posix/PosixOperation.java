@@ -27,8 +27,9 @@ import java.lang.foreign.MemorySegment;
  * address from the block's creation to its close, so resubmitting it allocates nothing.
  *
  * <p>The request fields ({@code aio_offset}, {@code aio_buf}, {@code aio_nbytes}, the opcode) are
- * written just before each submission from the Java fields of {@link Operation}; the sigevent is
- * written when the notification is set. Completion is learnt by asking libc ({@code aio_error})
+ * written just before each submission from the Java fields of {@link Operation}, and so is the
+ * sigevent when the notification changed: only a submission writes into the aiocb, never a setter
+ * (which could race with a {@code close()} that frees it). Completion is learnt by asking libc ({@code aio_error})
  * when somebody polls or waits; there is no per-operation callback into Java unless the user asked
  * for {@code SigevNotify.thread}.
  */
@@ -49,6 +50,12 @@ final class PosixOperation extends Operation {
     private volatile int handedToLibc;
     /** Token of the {@code SIGEV_THREAD} dispatch for this block's notification, or 0. */
     private long threadToken;
+    /**
+     * The notification changed since the aiocb's sigevent was written: the next submission
+     * writes it. Written there and not by the setter, so that only a submission, which a
+     * {@code close()} of another thread waits for, ever writes into the aiocb.
+     */
+    private boolean sigeventStale;
     private final PosixEngine posixEngine;
     /** The current submission waits in the engine's {@link DescriptorQueues}, not yet handed to glibc. */
     private volatile boolean queuedHere;
@@ -70,6 +77,7 @@ final class PosixOperation extends Operation {
 
     /** Writes the request fields for a transfer; {@code opcode} is {@code LIO_READ} or {@code LIO_WRITE}. */
     void prepareTransfer(int opcode) {
+        refreshSigevent();
         aiocb.set(JAVA_INT, AIO_LIO_OPCODE, opcode);
         aiocb.set(ADDRESS, AIO_BUF, ioBuffer());
         aiocb.set(JAVA_LONG, AIO_NBYTES, ioBuffer().byteSize());
@@ -223,6 +231,7 @@ final class PosixOperation extends Operation {
                 yield PosixAio.aioWrite(aiocb);
             }
             case FSYNC -> {
+                refreshSigevent();
                 if (threadToken != 0) {
                     SigevThreadDispatch.expect(threadToken);
                 }
@@ -363,7 +372,15 @@ final class PosixOperation extends Operation {
 
     @Override
     protected void onNotifyChanged(SigevNotify old) {
-        encodeNotify();
+        sigeventStale = true;
+    }
+
+    /** Before a submission: writes the sigevent if the notification changed since it was written. */
+    private void refreshSigevent() {
+        if (sigeventStale) {
+            sigeventStale = false;
+            encodeNotify();
+        }
     }
 
     private void encodeNotify() {

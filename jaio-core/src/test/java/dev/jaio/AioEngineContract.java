@@ -3161,6 +3161,37 @@ public abstract class AioEngineContract {
             Thread.sleep(50);
             assertEquals(1, calls.get(), "no callback once the notification was set back to none()");
         }
+
+        /**
+         * setSigevNotify on an idle block also applies to its next submission in a list and to an
+         * fsync's next submission (the posix engine writes the aiocb's sigevent at submission).
+         */
+        @Test
+        void setSigevNotifyAppliesToTheNextListSubmissionAndFsync() throws Exception {
+            AioFile f = tempfileWith(INITIAL);
+            AioRead r = newRead(f.fd(), 2, 4);
+            AioFsync sync = track(new AioFsync(engine(), f.fd(), AioFsyncMode.O_SYNC, 0, SigevNotify.none()));
+            CountDownLatch readFired = new CountDownLatch(1);
+            CountDownLatch syncFired = new CountDownLatch(1);
+            AtomicLong values = new AtomicLong();
+            r.setSigevNotify(SigevNotify.thread(7, v -> {
+                values.addAndGet(v);
+                readFired.countDown();
+            }));
+            sync.setSigevNotify(SigevNotify.thread(11, v -> {
+                values.addAndGet(v);
+                syncFired.countDown();
+            }));
+            Aio.lioListio(LioMode.LIO_NOWAIT, List.of(r), SigevNotify.none());
+            assertTrue(readFired.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS), "the list member's new notification");
+            assertEquals(Errno.SUCCESS, poll(r));
+            assertEquals(4, r.aioReturn());
+            sync.submit();
+            assertTrue(syncFired.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS), "the fsync's new notification");
+            assertEquals(Errno.SUCCESS, poll(sync));
+            assertEquals(0, sync.aioReturn());
+            assertEquals(18, values.get());
+        }
     }
 
     /**

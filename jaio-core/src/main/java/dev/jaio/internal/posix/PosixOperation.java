@@ -338,7 +338,17 @@ final class PosixOperation extends Operation {
      * (it completed, or is no longer in progress). Asks libc only while it may still run.
      */
     boolean mayHaveCompleted() {
-        return queuedHere || !inProgress() || storedResult() != PENDING || PosixAio.aioError(aiocb) != Errno.EINPROGRESS.code();
+        if (queuedHere || !inProgress() || storedResult() != PENDING) {
+            return true;
+        }
+        if (!pin()) {
+            return true; // being freed by a close() of another thread: its I/O is over
+        }
+        try {
+            return PosixAio.aioError(aiocb) != Errno.EINPROGRESS.code();
+        } finally {
+            unpin();
+        }
     }
 
     /**

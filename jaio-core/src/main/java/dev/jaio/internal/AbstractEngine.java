@@ -192,6 +192,9 @@ public abstract class AbstractEngine implements AioEngine {
                     queued[good++] = op;
                 }
                 r = startList(queued, good, mode, listNotify);
+                for (int i = 0; i < good; i++) {
+                    queued[i].endSubmitting(submissions[i]);
+                }
             } catch (RuntimeException | Error e) {
                 undo(queued, good);
                 throw e;

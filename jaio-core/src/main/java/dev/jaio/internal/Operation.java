@@ -36,15 +36,27 @@ public abstract class Operation {
     /** {@link #poll()} while the I/O has not completed. */
     public static final long PENDING = Long.MIN_VALUE;
 
+    /*
+     * The phase word: the state in its two low bits, two flags, and from bit 4 up the number of
+     * the submission that last moved it into progress (so that a flag is cleared only for the
+     * submission that set it, never for a later one of another thread).
+     */
     private static final int IDLE = 0, IN_PROGRESS = 1, CLOSED = 2;
+    private static final int STATE = 3;
     /**
-     * Added to {@code IDLE} or {@code IN_PROGRESS} by {@link #close()} before anything else: from
-     * then on no submission can start ({@code submit()} and lists move the phase from exactly
-     * {@code IDLE}), so the closer frees nothing that a submitter of another thread is filling in
-     * or has just handed to the engine. {@link #STATE} masks it away.
+     * Added by {@link #close()} before anything else: from then on no submission can start
+     * ({@code submit()} and lists move the phase from an idle word without flags), so the closer
+     * frees nothing that a submission of another thread fills in or has handed to the engine.
      */
     private static final int CLOSING = 4;
-    private static final int STATE = 3;
+    /**
+     * Set with {@code IN_PROGRESS} by the submitting thread and cleared once the engine has the
+     * submission ({@link #startSingle()} or the list call returned): until then the block's
+     * result still belongs to the previous submission, so a {@link #close()} of another thread
+     * waits for the flag to go before it asks whether the I/O is over.
+     */
+    private static final int SUBMITTING = 8;
+    private static final int TAG_SHIFT = 4;
     private static final VarHandle PHASE;
 
     static {
@@ -207,7 +219,7 @@ public abstract class Operation {
 
     /** Whether the block was closed, by its owner or by its engine. */
     public final boolean isClosed() {
-        return phase == CLOSED;
+        return (phase & STATE) == CLOSED;
     }
 
     // ---------------------------------------------------------------- re-aiming (idle only)
@@ -272,11 +284,10 @@ public abstract class Operation {
         engine.enter();
         int r;
         try {
-            if (!PHASE.compareAndSet(this, IDLE, IN_PROGRESS)) {
+            int submission = enterProgress();
+            if (submission == 0) {
                 throw notIdle();
             }
-            submissions++;
-            result = PENDING;
             try {
                 stageBuffers();
                 r = startSingle();
@@ -284,6 +295,7 @@ public abstract class Operation {
                 backToIdle();
                 throw e;
             }
+            endSubmitting(submission);
         } finally {
             engine.exit();
         }
@@ -297,7 +309,46 @@ public abstract class Operation {
     /** Why a block could not move from idle into progress: it is in progress, or being closed. */
     private IllegalStateException notIdle() {
         int p = phase;
-        return p == CLOSED || (p & CLOSING) != 0 ? closed() : alreadyInProgress();
+        return (p & STATE) == CLOSED || (p & CLOSING) != 0 ? closed() : alreadyInProgress();
+    }
+
+    /**
+     * Idle to in progress, flagged {@link #SUBMITTING}, for a new submission whose number it
+     * returns; 0 if the block is not idle or is being closed. The result is reset for the new
+     * submission while the flag keeps a closer from reading it.
+     */
+    private int enterProgress() {
+        int p = phase;
+        if ((p & (STATE | CLOSING | SUBMITTING)) != IDLE) {
+            return 0;
+        }
+        int submission = submissions + 1;
+        if (submission == 0) {
+            submission = 1; // 0 means "refused" here; a wrapped count skips it
+        }
+        if (!PHASE.compareAndSet(this, p, IN_PROGRESS | SUBMITTING | (submission << TAG_SHIFT))) {
+            return 0;
+        }
+        submissions = submission;
+        result = PENDING;
+        return submission;
+    }
+
+    /**
+     * The engine has submission {@code submission}: clears its {@link #SUBMITTING} flag, unless
+     * the phase moved on meanwhile (reaped by a notification, perhaps resubmitted, or closed).
+     */
+    final void endSubmitting(int submission) {
+        int tag = submission << TAG_SHIFT;
+        while (true) {
+            int p = phase;
+            if ((p & SUBMITTING) == 0 || (p & ~(STATE | CLOSING | SUBMITTING)) != tag) {
+                return;
+            }
+            if (PHASE.compareAndSet(this, p, p & ~SUBMITTING)) {
+                return;
+            }
+        }
     }
 
     private IllegalStateException alreadyInProgress() {
@@ -448,9 +499,10 @@ public abstract class Operation {
      */
     public final void close() {
         int p = markClosing();
-        if (p == CLOSED) {
+        if ((p & STATE) == CLOSED) {
             return;
         }
+        p = awaitSubmitted(p) & STATE;
         if (p == IN_PROGRESS && engine.isClosed()) {
             // The engine is closing: it cancels, drains and frees every operation it still holds,
             // this one included. Freeing it here could free what the kernel or libc still writes
@@ -481,20 +533,37 @@ public abstract class Operation {
         closeAs("it was closed");
     }
 
-    /**
-     * Adds {@link #CLOSING} to the phase; returns the phase it found ({@code IDLE},
-     * {@code IN_PROGRESS} or {@code CLOSED}), without the flag.
-     */
+    /** Adds {@link #CLOSING} to the phase word (unless closed); returns the word it left. */
     private int markClosing() {
         while (true) {
             int p = phase;
-            if (p == CLOSED || (p & CLOSING) != 0) {
-                return p & STATE;
-            }
-            if (PHASE.compareAndSet(this, p, p | CLOSING)) {
+            if ((p & STATE) == CLOSED || (p & CLOSING) != 0) {
                 return p;
             }
+            if (PHASE.compareAndSet(this, p, p | CLOSING)) {
+                return p | CLOSING;
+            }
         }
+    }
+
+    /**
+     * Waits until a submission that another thread was making when {@code seen} was read has
+     * reached the engine (or failed); returns the phase word then. It takes microseconds: the
+     * submitter is inside the engine's submit call.
+     */
+    private int awaitSubmitted(int seen) {
+        int p = seen;
+        for (int spins = 0; (p & SUBMITTING) != 0; spins++) {
+            if (spins < 100) {
+                Thread.onSpinWait();
+            } else if (spins < 200) {
+                Thread.yield();
+            } else {
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+            }
+            p = phase;
+        }
+        return p;
     }
 
     /**
@@ -524,8 +593,9 @@ public abstract class Operation {
     private void backToIdle() {
         while (true) {
             int p = phase;
-            if ((p & STATE) != IN_PROGRESS || PHASE.compareAndSet(this, p, (p & CLOSING) | IDLE)) {
-                return; // (a close() that began meanwhile keeps its CLOSING)
+            // (A close() that began meanwhile keeps its CLOSING; the submission's tag stays.)
+            if ((p & STATE) != IN_PROGRESS || PHASE.compareAndSet(this, p, p & ~(STATE | SUBMITTING) | IDLE)) {
+                return;
             }
         }
     }
@@ -591,11 +661,9 @@ public abstract class Operation {
      * throws.
      */
     final boolean beginForList() {
-        if (!PHASE.compareAndSet(this, IDLE, IN_PROGRESS)) {
+        if (enterProgress() == 0) {
             return false;
         }
-        submissions++;
-        result = PENDING;
         try {
             stageBuffers();
         } catch (RuntimeException e) {
@@ -726,17 +794,17 @@ public abstract class Operation {
 
     final void requireIdle(String what) {
         int p = phase;
-        if (p == CLOSED || (p & CLOSING) != 0) {
+        if ((p & STATE) == CLOSED || (p & CLOSING) != 0) {
             throw closed();
         }
-        if (p == IN_PROGRESS) {
+        if ((p & STATE) == IN_PROGRESS) {
             throw new IllegalStateException(what + " is not allowed while " + describe() + " is in progress:"
                     + " call it after aioReturn()");
         }
     }
 
     final void requireOpen() {
-        if (phase == CLOSED) {
+        if ((phase & STATE) == CLOSED) {
             throw closed();
         }
     }

@@ -31,6 +31,12 @@ import java.lang.invoke.VarHandle;
  * {@link #error()}, {@link #inProgress()} and {@link #poll()} may be called from any thread,
  * and completions arrive on engine threads; the phase and the result are volatile, and the
  * transitions that must not race (submit, free) use a compare-and-set or a lock.
+ *
+ * <p>Closing races with submitting when a block's own notification reaps and resubmits it while
+ * another thread closes it. The phase word settles it: {@link #close()} first flags it
+ * {@code CLOSING}, after which no submission can start, and then waits for the one a submitter
+ * may be making ({@code SUBMITTING}, set with the move into progress and cleared when the engine
+ * has the submission) before it asks whether the I/O is over and frees anything.
  */
 public abstract class Operation {
     /** {@link #poll()} while the I/O has not completed. */

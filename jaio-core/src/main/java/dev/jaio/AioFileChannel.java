@@ -61,12 +61,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>Threads</h2>
  * An operation is finished ({@code aioReturn}, the bytes of a heap buffer copied, the buffer's
- * position advanced, the future completed, the {@link CompletionHandler} run) by one of two
+ * position advanced, the future completed, the {@link CompletionHandler} run) by one of three
  * threads. When the engine reports it on a thread that is submitting for a channel (io_uring
  * completes a read of the page cache inside the submitting system call, and reaps other
  * completions there), that thread finishes it once its own submission has returned, before the
  * {@code read}/{@code write} call returns: the handler may then run on the initiating thread, as
- * the JDK allows for asynchronous channels, at most 16 calls deep. Otherwise the engine's
+ * the JDK allows for asynchronous channels, at most 16 calls deep. Otherwise, on the io_uring and
+ * threads engines, a thread that waits for the operation's future ({@code join}, {@code get})
+ * finishes it: the engine's thread unparks it directly (one wake-up per operation, none through a
+ * third thread). Otherwise the engine's
  * completion thread for all of its channels ({@code jaio-<engine>-channels}) finishes it. Stages
  * added with the non-{@code Async} methods of {@code CompletableFuture} run on the finishing
  * thread; handlers run there too unless the channel was opened with an {@link ExecutorService},
@@ -82,9 +85,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * are; a heap {@code ByteBuffer} goes through a pooled native buffer of the channel; a segment (or
  * a buffer viewing one) of {@code Arena.ofShared()} through memory of the control block's own; one
  * of {@code Arena.ofConfined()} is refused with an {@code IllegalArgumentException} that names
- * the arenas to use instead. A channel pools its control blocks and bounce buffers; an operation
- * allocates its future, and today also a {@code MemorySegment} view of a direct
- * {@code ByteBuffer} (a slice for a heap one) and the boxed count.
+ * the arenas to use instead. A channel pools its control blocks and bounce buffers, remembers the
+ * {@code MemorySegment} view of each direct {@code ByteBuffer} it was given (weakly: a buffer the
+ * program drops is not kept) and reuses the boxed count of the last operation of each block: an
+ * operation on a buffer used before allocates its future only (and a slice when it reads into
+ * part of a direct buffer, or a heap buffer of another size than the pooled one).
  *
  * <h2>Where it differs from the JDK's channel</h2>
  * <ul>
@@ -138,6 +143,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
     private final ExecutorService executor;
     private final ChannelCompleter completer;
     private final BounceBuffers bounces = new BounceBuffers();
+    private final BufferViews views = new BufferViews();
     /** O_DIRECT alignment of memory and of offsets and lengths; 0 when not opened with O_DIRECT. */
     private final long memoryAlignment, transferAlignment;
     /** Operations in flight, plus {@link #CLOSED} once closed. */
@@ -854,8 +860,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         if (byteBuffer != null) {
             requested = byteBuffer.remaining();
             if (byteBuffer.isDirect()) {
-                io = MemorySegment.ofBuffer(byteBuffer);
-                ControlBlock.checkBuffer(io, false);
+                io = views.of(byteBuffer); // checked by checkBuffer when first seen
             } else {
                 bounce = bounces.take(requested);
                 io = bounce.byteSize() == requested ? bounce : bounce.asSlice(0, requested);
@@ -900,11 +905,11 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         op.future = future;
         try {
             if (io != null) {
+                // io was checked above (checkBuffer, or the channel's own bounce memory)
+                ((ControlBlock) op.aio).setBufferUnchecked(io);
                 if (kind == ChannelOp.READ) {
-                    ((AioRead) op.aio).setBuffer(io);
                     ((AioRead) op.aio).setOffset(position);
                 } else {
-                    ((AioWrite) op.aio).setBuffer(io);
                     ((AioWrite) op.aio).setOffset(position);
                 }
             }
@@ -1008,6 +1013,8 @@ public final class AioFileChannel extends AsynchronousFileChannel {
                         + memoryAlignment + " bytes and offsets and lengths to " + transferAlignment, e);
             }
         }
+        // Boxed before the block goes back to the pool, where another thread may take it.
+        Object result = resultType == ChannelOp.INT_RESULT && failure == null ? op.boxed((int) value) : null;
         if (bounce != null) {
             bounces.give(bounce);
         }
@@ -1018,6 +1025,10 @@ public final class AioFileChannel extends AsynchronousFileChannel {
             if (handler != null) {
                 deliver(handler, attachment, null, new CancellationException());
             }
+            return;
+        }
+        if (result != null) {
+            completeWith(future, result, null, attachment, handler);
             return;
         }
         complete(future, resultType, value, failure, attachment, handler);
@@ -1032,6 +1043,12 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         } else if (resultType == ChannelOp.LONG_RESULT) {
             result = Long.valueOf(value);
         }
+        completeWith(future, result, failure, attachment, handler);
+    }
+
+    /** Completes {@code future} with {@code result} or {@code failure}, then runs the handler, if any. */
+    private void completeWith(AioFuture<Object> future, Object result, Throwable failure, Object attachment,
+                         CompletionHandler<Object, Object> handler) {
         if (failure == null) {
             future.complete(result);
         } else {
@@ -1237,10 +1254,8 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         op.handler = null;
         op.attachment = null;
         try {
-            if (op.kind == ChannelOp.READ) {
-                ((AioRead) op.aio).setBuffer(ChannelOp.NO_BUFFER); // hold no user memory while idle
-            } else if (op.kind == ChannelOp.WRITE) {
-                ((AioWrite) op.aio).setBuffer(ChannelOp.NO_BUFFER);
+            if (op.kind == ChannelOp.READ || op.kind == ChannelOp.WRITE) {
+                ((ControlBlock) op.aio).setBufferUnchecked(ChannelOp.NO_BUFFER); // hold no user memory while idle
             }
         } catch (IllegalStateException engineClosed) {
             return; // the block was closed with its engine: it cannot be used again

@@ -2,12 +2,20 @@ package dev.jaio;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The future of one {@link AioFileChannel} operation. Its {@link #cancel(boolean)} asks the engine
  * to cancel the I/O and returns only once the engine reports the operation over, so that a
  * buffer is never reused while the kernel may still write it. Stages derived from it are plain
  * {@link CompletableFuture}s.
+ *
+ * <p>A thread that waits for it ({@link #join()}, {@link #get()}, {@link #get(long, TimeUnit)})
+ * while the engine has the operation finishes the operation itself when the engine reports it
+ * over (see {@link ChannelOp}'s "Who finishes a submission"): the engine's thread unparks it
+ * directly, and stages added with the non-{@code Async} methods run on the waiting thread.
  */
 final class AioFuture<T> extends CompletableFuture<T> {
     /** The operation and its submission; set once, before the I/O is submitted (volatile: cancel reads them anywhere). */
@@ -65,6 +73,88 @@ final class AioFuture<T> extends CompletableFuture<T> {
             Thread.currentThread().interrupt();
         }
         return isCancelled();
+    }
+
+    @Override
+    public T join() {
+        if (!isDone()) {
+            awaitAsWaiter(false, 0);
+        }
+        return super.join();
+    }
+
+    @Override
+    public T get() throws InterruptedException, ExecutionException {
+        if (!isDone() && awaitAsWaiter(true, 0) == INTERRUPTED) {
+            throw new InterruptedException();
+        }
+        return super.get();
+    }
+
+    @Override
+    public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+        if (!isDone()) {
+            long nanos = Math.max(1, unit.toNanos(timeout));
+            int outcome = awaitAsWaiter(true, nanos);
+            if (outcome == INTERRUPTED) {
+                throw new InterruptedException();
+            }
+            if (outcome == TIMED_OUT) {
+                throw new TimeoutException();
+            }
+        }
+        return super.get(timeout, unit);
+    }
+
+    /** What {@link #awaitAsWaiter} found. */
+    private static final int FINISHED = 0, NOT_WAITER = 1, INTERRUPTED = 2, TIMED_OUT = 3;
+
+    /**
+     * Waits as the operation's waiter until the engine hands it the operation, then finishes it
+     * here. {@link #NOT_WAITER}: it may not (no engine listener, not in the engine yet, reported
+     * already, another thread waits): the caller waits on the future as usual. On an interrupt
+     * (when {@code interruptible}) or after {@code nanos} (unless 0) it stops waiting; if the
+     * engine handed it the operation meanwhile, it finishes it first, so nothing is left behind.
+     * {@code join} keeps an interrupt for after the wait, as {@code CompletableFuture} does.
+     */
+    private int awaitAsWaiter(boolean interruptible, long nanos) {
+        ChannelOp o = op;
+        int gen = generation;
+        if (o == null || !o.enterWait(gen)) {
+            return NOT_WAITER;
+        }
+        long deadline = nanos == 0 ? 0 : System.nanoTime() + nanos;
+        boolean interrupted = false;
+        int outcome = FINISHED;
+        while (!o.handedToWaiter(gen)) {
+            if (Thread.interrupted()) {
+                if (interruptible) {
+                    outcome = INTERRUPTED;
+                    break;
+                }
+                interrupted = true;
+            }
+            if (deadline != 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    outcome = TIMED_OUT;
+                    break;
+                }
+                LockSupport.parkNanos(this, left);
+            } else {
+                LockSupport.park(this);
+            }
+        }
+        if (outcome == FINISHED || !o.leaveWait(gen)) {
+            o.finishAsWaiter(); // handed to this thread: finished here, whatever made it stop
+            // The result is there after all: returned, with the interrupt kept for later.
+            interrupted |= outcome == INTERRUPTED;
+            outcome = FINISHED;
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return outcome;
     }
 
     /** The engine reported the operation canceled at the user's request. */

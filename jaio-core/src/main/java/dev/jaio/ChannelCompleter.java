@@ -12,10 +12,12 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one thread per engine that finishes the operations of every {@link AioFileChannel} of that
- * engine that the engine reports on its own threads (what it reports on a submitting thread is
- * finished there: {@link InlineCompletions}): it {@code aioReturn()}s each block, delivers the
- * bytes of heap buffers, completes the future and runs the handler (or hands it to the channel's
- * executor). Waiting threads, virtual or not, park only on their future.
+ * engine that the engine reports on its own threads and that no thread waits for (what it
+ * reports on a submitting thread is finished there: {@link InlineCompletions}; on io_uring and
+ * threads, a thread waiting for the future finishes the operation itself: see {@link ChannelOp}):
+ * it {@code aioReturn()}s each block, delivers the bytes of heap buffers, completes the future and
+ * runs the handler (or hands it to the channel's executor). Waiting threads, virtual or not, park
+ * only on their future.
  *
  * <p><b>Learning that an operation ended.</b> On io_uring and threads the engine tells the
  * operation itself ({@code CompletionListener}), which (off a submitting thread) pushes it on {@link #ready}, a lock-free

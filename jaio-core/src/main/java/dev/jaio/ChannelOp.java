@@ -2,6 +2,8 @@ package dev.jaio;
 
 import dev.jaio.internal.CompletionListener;
 import java.lang.foreign.Arena;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.CompletionHandler;
@@ -17,6 +19,19 @@ import java.util.concurrent.Future;
  * from any thread and is serialized with the end of the submission by the op's monitor: a cancel
  * names the submission it means ({@link #generation}), so a late timer never cancels the next
  * submission of a reused block.
+ *
+ * <p><b>Who finishes a submission</b> (on the engines that tell listeners: io_uring, threads) is
+ * decided in one word, {@link #route}: the submission's generation in the high 32 bits and the
+ * flags {@link #SUBMITTED}, {@link #WAITING}, {@link #HANDED}, {@link #TO_WAITER} in the low ones,
+ * each change a CAS. A thread that waits for the future ({@code get}, {@code join}) of a
+ * submission the engine has ({@code SUBMITTED}) marks itself {@code WAITING} (one at a time; the
+ * others wait on the future). When the engine reports the I/O over, {@link #ioCompleted()} either
+ * finds that waiter, marks {@code TO_WAITER} and unparks it, so that the waiter finishes the
+ * operation on its own thread (no hop through the completion thread, one wake-up), or marks
+ * {@code HANDED} and gives it to the submitting thread or the {@link ChannelCompleter}. A waiter
+ * that stops waiting (a timeout, an interrupt) takes its mark back with a CAS, or, if the
+ * listener came first, finishes the operation before it leaves. So each submission is finished
+ * exactly once, and only after the engine's listener ran.
  */
 final class ChannelOp implements CompletionListener {
     static final byte READ = 0, WRITE = 1, FSYNC_DATA = 2, FSYNC_ALL = 3;
@@ -51,6 +66,33 @@ final class ChannelOp implements CompletionListener {
     boolean submitted;
     byte canceledBy;
 
+    /** See the class comment: generation (high 32 bits) and the flags below. */
+    private volatile long route;
+    /** The submitter's submit() returned with the submission in the engine. */
+    static final long SUBMITTED = 1;
+    /** A thread waits for the submission, to finish it itself: {@link #waiter}. */
+    static final long WAITING = 2;
+    /** The listener ran with nobody waiting: the submitting thread or the completer finishes it. */
+    static final long HANDED = 4;
+    /** The listener ran while {@link #waiter} waited: that thread finishes it. */
+    static final long TO_WAITER = 8;
+    private static final VarHandle ROUTE;
+    private static final VarHandle WAITER;
+    /** The thread marked {@link #WAITING}; set before the mark, cleared by that thread when it stops waiting. */
+    private volatile Thread waiter;
+    /** The last count given to a future ({@link #boxed}): reads of one size box nothing after the first. */
+    private Integer lastCount;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            ROUTE = l.findVarHandle(ChannelOp.class, "route", long.class);
+            WAITER = l.findVarHandle(ChannelOp.class, "waiter", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     // ---- the completer's
     ChannelOp nextReady;
     boolean endSeen;
@@ -66,7 +108,86 @@ final class ChannelOp implements CompletionListener {
     /** The engine tells us the I/O ended (io_uring, threads): see {@link InlineCompletions#ended}. */
     @Override
     public void ioCompleted() {
-        InlineCompletions.ended(this);
+        while (true) {
+            long r = route;
+            if ((r & WAITING) != 0) {
+                if (ROUTE.compareAndSet(this, r, r | TO_WAITER)) {
+                    Thread w = waiter;
+                    if (w != Thread.currentThread()) {
+                        java.util.concurrent.locks.LockSupport.unpark(w);
+                    }
+                    return;
+                }
+            } else if (ROUTE.compareAndSet(this, r, r | HANDED)) {
+                InlineCompletions.ended(this);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Marks the calling thread as the one that finishes submission {@code gen} when the engine
+     * reports it over; false if it may not (the submission is not in the engine yet, already
+     * reported, another thread waits for it, or it is over): then it waits on the future.
+     */
+    boolean enterWait(int gen) {
+        long r = route;
+        if (r != (((long) gen << 32) | SUBMITTED) || !completer.told) {
+            return false;
+        }
+        Thread me = Thread.currentThread();
+        if (!WAITER.compareAndSet(this, null, me)) {
+            return false;
+        }
+        if (ROUTE.compareAndSet(this, r, r | WAITING)) {
+            return true;
+        }
+        waiter = null;
+        return false;
+    }
+
+    /** Whether the listener handed submission {@code gen} to its waiter (the caller, after {@link #enterWait}). */
+    boolean handedToWaiter(int gen) {
+        long r = route;
+        return (r & TO_WAITER) != 0 && (int) (r >>> 32) == gen;
+    }
+
+    /**
+     * The waiter of submission {@code gen} stops waiting before it was handed the submission (a
+     * timeout, an interrupt). Returns false if the listener handed it the submission meanwhile:
+     * then the caller must finish it ({@link #finishAsWaiter}).
+     */
+    boolean leaveWait(int gen) {
+        while (true) {
+            long r = route;
+            if ((r & TO_WAITER) != 0) {
+                return false;
+            }
+            if (ROUTE.compareAndSet(this, r, r & ~WAITING)) {
+                waiter = null;
+                return true;
+            }
+        }
+    }
+
+    /** The waiter finishes the submission the listener handed it. */
+    void finishAsWaiter() {
+        waiter = null;
+        try {
+            channel.finish(this);
+        } catch (Throwable t) {
+            dev.jaio.internal.Callbacks.report(t);
+        }
+    }
+
+    /** {@code n} boxed for a future, reusing the previous box of the same count. */
+    Integer boxed(int n) {
+        Integer b = lastCount;
+        if (b == null || b != n) {
+            b = n;
+            lastCount = b;
+        }
+        return b;
     }
 
     /** Marks the submission begun (not yet handed to the engine); returns its generation, the name cancels use. */
@@ -74,6 +195,7 @@ final class ChannelOp implements CompletionListener {
         inFlight = true;
         submitted = false;
         canceledBy = NOT_CANCELED;
+        route = (long) generation << 32;
         return generation;
     }
 
@@ -87,6 +209,7 @@ final class ChannelOp implements CompletionListener {
             return; // already ended
         }
         submitted = true;
+        ROUTE.getAndBitwiseOr(this, SUBMITTED); // waiters may now wait to finish it (enterWait)
         if (canceledBy != NOT_CANCELED) {
             cancelInEngine();
         }

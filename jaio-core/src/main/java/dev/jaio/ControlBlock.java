@@ -177,6 +177,19 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
         }
     }
 
+    /**
+     * Sets a buffer that the caller has already passed through {@link #checkBuffer} (or that is
+     * its own native memory): {@link AioFileChannel} re-aims pooled blocks per operation, and the
+     * check's arena lookup would run twice.
+     */
+    final void setBufferUnchecked(MemorySegment buf) {
+        try {
+            op.setBuffer(buf);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
     final void setBufferChecked(MemorySegment buf, boolean writable) {
         checkBuffer(buf, writable);
         try {

@@ -73,12 +73,15 @@ public sealed interface Aio extends AutoCloseable permits AioRead, AioWrite, Aio
      * engine. On {@code "posix"}, glibc 2.36 leaves a descriptor's queue stuck for ever when the
      * request canceled heads it while waiting for one of glibc's threads and another is queued
      * behind it, and whether a request heads its queue cannot be known race-free from outside
-     * glibc. So the engine gives glibc at most two operations of a descriptor at a time (the one
-     * that runs, or runs next, and one behind it) and keeps the others in its own queue, in
-     * glibc's order: those it cancels itself (they complete with {@link Errno#ECANCELED} and get
-     * their notification, as glibc's do), the second one glibc cancels safely. What remains: the
-     * first of the two, while another is behind it, answers {@link AioCancelStat#AIO_NOTCANCELED}
-     * and runs to its end, also in the moment before one of glibc's threads takes it up.
+     * glibc. So the engine cancels from the tail: it takes back from glibc the requests queued
+     * behind the operation, cancels the operation as the last one, and hands the others back in
+     * their order (they had not started; nobody is told). Operations with a notification are
+     * never taken back (glibc's cancel would deliver it): they wait in the engine's own queue
+     * while glibc holds more than the head of their descriptor, and the engine cancels them there
+     * itself (they complete with {@link Errno#ECANCELED} and get their notification, as glibc's
+     * do). What remains: the operation that heads glibc's queue, while one with a notification is
+     * behind it, answers {@link AioCancelStat#AIO_NOTCANCELED} and runs to its end, also in the
+     * moment before one of glibc's threads takes it up.
      *
      * @return {@link AioCancelStat#AIO_CANCELED} if the operation was canceled,
      *         {@link AioCancelStat#AIO_NOTCANCELED} if it runs on, {@link AioCancelStat#AIO_ALLDONE}

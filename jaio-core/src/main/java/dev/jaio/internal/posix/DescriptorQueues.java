@@ -8,65 +8,86 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The posix engine's per-descriptor queues: glibc is given at most two requests of a descriptor
- * at a time, and the others wait here, so that canceling any operation that is only queued is
- * safe from glibc 2.36's stranded queue.
+ * The posix engine's per-descriptor bookkeeping of glibc's queues: what glibc holds of each
+ * descriptor, in glibc's order ({@link GlibcRequests}), and the few operations that wait in the
+ * engine's own queue instead; with it, canceling an operation that is only queued answers
+ * {@code AIO_CANCELED} without tripping glibc 2.36's stranded queue.
  *
- * <p><b>The glibc defect (seen in 2.36).</b> glibc keeps, per descriptor, a queue whose head is
- * the request being run or waiting for a worker thread, followed by the others in priority
- * order. A head that waits for a worker is on glibc's run list in state "yes". Canceling such a
- * head while a request is queued behind it removes the head from the run list and marks the next
- * request "yes", but never puts that one on the run list: it, and everything behind it, stays
- * {@code EINPROGRESS} for ever. Whether a request is the head cannot be known race-free from
- * outside glibc (the requests ahead of it may complete between any check and the cancel; glibc's
- * mutex is private).
+ * <p><b>The glibc defect (seen in 2.36, {@code aio_cancel} and {@code __aio_remove_request}).</b>
+ * glibc keeps, per descriptor, a queue whose head is the request being run (state
+ * "allocated") or waiting on the run list for a worker thread (state "yes"), followed by the
+ * others (state "queued"). Canceling a queued request behind the head just unlinks it, and
+ * canceling the last one is always safe; canceling a running head answers
+ * {@code AIO_NOTCANCELED}. But canceling a head in state "yes" while a request is queued behind
+ * it removes the head from the run list and marks the next one "yes" without ever putting that
+ * one on the run list: it, and everything behind it, stays {@code EINPROGRESS} for ever. Which
+ * request heads the queue cannot be known race-free from outside glibc (those ahead may complete
+ * between any check and the cancel; glibc's mutex is private).
  *
- * <p><b>The way around it.</b> Every method runs under the engine's submit lock, which every
- * hand-over to glibc also holds. glibc holds at most two requests of a descriptor that this engine
- * submitted: the first (running, or next to run) and one behind it; a new operation goes to glibc
- * only while the descriptor has fewer than two there and nothing waits here, else it waits here,
- * in glibc's own order (ascending {@code aio_reqprio}, first come first served among equals; an
- * fsync is never overtaken by what is submitted after it). So under the lock, a request of glibc
- * with another ahead of it is glibc's last on that descriptor and its cancel strands nothing, and
- * a request alone in glibc has nothing behind it. A cancel therefore answers:
- * <ul>
- *   <li>queued here: canceled by the engine alone ({@code AIO_CANCELED}; the operation completes
- *       with {@code ECANCELED} and its notification is delivered, as glibc delivers a canceled
- *       request's);</li>
- *   <li>alone in glibc, or the second there: glibc's {@code aio_cancel}, whose answer is kept;</li>
- *   <li>the first in glibc with one behind it: {@code AIO_NOTCANCELED} (it runs, or is next to
- *       run). This is what remains of the defect: such a request may in fact still wait for a
- *       worker thread, when all of glibc's are busy.</li>
- * </ul>
+ * <p><b>Cancel from the tail.</b> So the engine never asks glibc to cancel a request that has
+ * another of the descriptor's behind it. To cancel one in the middle, under the engine's submit
+ * lock (which every hand-over to glibc holds, so nothing is queued meanwhile), it cancels glibc's
+ * last request of the descriptor, then the new last, and so on up to the target (each the last
+ * when canceled: safe whether it heads the queue or not), then hands the ones it took back to
+ * glibc again in their order. They never started: glibc runs a descriptor's requests one at a
+ * time in queue order, so a request behind the target is not running while the target is not
+ * over. Should one of them answer {@code AIO_NOTCANCELED} (it runs) or {@code AIO_ALLDONE}, the
+ * target is over already: the engine hands the others back and answers {@code AIO_ALLDONE}; a
+ * target that runs by the time it is canceled answers {@code AIO_NOTCANCELED}, as glibc's does,
+ * and the ones behind it go back to glibc all the same. Taken back and handed over again, a
+ * request keeps its block, its aiocb and its submission: its waiters look again (see
+ * {@link PosixOperation#pollNative()}) and nobody but the engine learns of it.
  *
- * <p><b>Refilling.</b> When a request of glibc is seen complete (by whoever asks first: a poll,
- * a wait, a cancel, or the engine's {@link QueuePump}), it leaves its place and the next
- * operation waiting here is handed to glibc. An operation that glibc refuses at that point
- * completes with glibc's errno, its notification delivered by the engine. The pump looks every
- * millisecond at the descriptors that have operations waiting here (or members of a list whose
- * notification the engine delivers), so nothing waits for ever when nobody asks.
+ * <p><b>Which requests may be taken back.</b> Only those that notify nobody: glibc's cancel of a
+ * request delivers its notification, and a list's notification counts its members' ends. So an
+ * operation with a notification of its own, or a member of a {@code LIO_NOWAIT} list with a
+ * notification, goes to glibc only while glibc holds at most one request of the descriptor
+ * (it then has at most the head ahead of it); otherwise it waits in the engine's queue, and so
+ * does everything submitted after it on that descriptor, to keep the order. A request with
+ * one of these behind it heads glibc's queue (or is over): its cancel answers
+ * {@code AIO_NOTCANCELED} (it runs, or is next to run, possibly still waiting for a worker when
+ * all of glibc's are busy). An operation that would not land at the tail of glibc's queue (a
+ * smaller {@code aio_reqprio} than the last one glibc holds) waits in the engine's queue too.
+ * The engine's queue keeps glibc's order (ascending {@code aio_reqprio}, first come first served
+ * among equals; an fsync is never overtaken by what is submitted after it) and its operations
+ * are canceled by the engine alone ({@code AIO_CANCELED}; the operation completes with
+ * {@code ECANCELED} and its notification is delivered, as glibc delivers a canceled request's).
+ * Operations without notification, submitted at one priority (the usual case), never wait
+ * there: glibc holds all of them, as many as are submitted.
  *
- * <p>Operations other code in the process submits on the same descriptor through glibc are not
- * seen; they would lengthen glibc's queue behind the engine's back.
+ * <p><b>Refilling.</b> When a request of glibc is seen complete (by a poll, a wait, a cancel, or
+ * the engine's {@link QueuePump}), it leaves its place and the operations waiting here go to
+ * glibc as the rules above allow. One that glibc refuses at that point completes with glibc's
+ * errno, its notification delivered by the engine. The pump looks every millisecond at the
+ * descriptors that have operations waiting here (or members of a list whose notification the
+ * engine delivers), so nothing waits for ever when nobody asks.
+ *
+ * <p>Operations other code in the process submits on the same descriptor through glibc (another
+ * posix engine included) are not seen; they would lengthen glibc's queue behind the engine's
+ * back, and a cancel of what the engine takes for the last request could strand them.
  */
 final class DescriptorQueues {
-    /** Requests of one descriptor glibc holds at most. */
-    static final int IN_GLIBC = 2;
+    /**
+     * Requests of one descriptor glibc may hold when one that may not be taken back is handed to
+     * it: the head and that one.
+     */
+    static final int DEPTH_FOR_NOTIFYING = 2;
     private static final int DIRECT_FDS = 4096;
+    /** Requests of a descriptor at which glibc is first asked which are over: see {@link #dropCompleted}. */
+    static final int ASK_GLIBC_AT = 256;
 
     /** One descriptor: what glibc holds of it, in glibc's order, and what waits here. */
     static final class Descriptor {
         final int fd;
-        final PosixOperation[] glibcOps = new PosixOperation[IN_GLIBC];
-        final int[] glibcSubmissions = new int[IN_GLIBC];
-        final ListNotice[] glibcNotices = new ListNotice[IN_GLIBC];
-        int inGlibc;
+        final GlibcRequests inGlibc = new GlibcRequests();
         /** The operations waiting here, linked through {@link PosixOperation#nextQueued}. */
         PosixOperation queueHead;
         /** Requests in glibc that count toward a list notification the engine delivers. */
         int noticedInGlibc;
-        /** In {@link #watched}. */
-        boolean watched;
+        /** See {@link #dropCompleted}. */
+        int askGlibcAt = ASK_GLIBC_AT;
+        /** In {@link #watched}; read without the lock by pollers, as a hint (see {@link #needsHandOver}). */
+        volatile boolean watched;
 
         Descriptor(int fd) {
             this.fd = fd;
@@ -82,6 +103,9 @@ final class DescriptorQueues {
     private final Map<Integer, Descriptor> others = new HashMap<>();
     /** Descriptors the pump looks at. */
     private final List<Descriptor> watched = new ArrayList<>();
+    /** A cancel's requests taken back from glibc, last first; reused. */
+    private PosixOperation[] takenBack = new PosixOperation[8];
+    private int[] takenBackSubmissions = new int[8];
 
     DescriptorQueues(PosixEngine engine) {
         this.engine = engine;
@@ -98,18 +122,29 @@ final class DescriptorQueues {
         return others.computeIfAbsent(fd, Descriptor::new);
     }
 
+    /**
+     * Without the lock: whether a completion on {@code fd} may let an operation waiting here go
+     * to glibc, or count toward a list notification, so that its poller should tell
+     * {@link #completed} at once. A stale answer costs at most a pump round.
+     */
+    boolean needsHandOver(int fd) {
+        Descriptor d = fd >= 0 && fd < DIRECT_FDS ? direct[fd] : null;
+        return d == null ? fd >= DIRECT_FDS || fd < 0 : d.watched;
+    }
+
     // ---------------------------------------------------------------- submitting
 
     /**
-     * Submits one operation: to glibc if its descriptor has room there, else into this queue.
-     * Returns 0, or glibc's {@code -errno} when glibc refused it at once.
+     * Submits one operation: to glibc if the rules of the class comment allow, else into this
+     * queue. Returns 0, or glibc's {@code -errno} when glibc refused it at once.
      */
     int submit(PosixOperation op) {
         Descriptor d = of(op.fd());
-        if (d.inGlibc < IN_GLIBC && d.queueHead == null) {
+        boolean mayTakeBack = op.notifiesNobody();
+        if (d.queueHead == null && hasRoom(d, op, mayTakeBack)) {
             int r = op.handToLibc();
             if (r == 0) {
-                addToGlibc(d, op, op.currentSubmission(), null);
+                d.inGlibc.add(op, op.currentSubmission(), null, mayTakeBack);
             }
             return r;
         }
@@ -120,16 +155,49 @@ final class DescriptorQueues {
     /**
      * For a list: true if {@code op} goes into the {@code lio_listio} call (its place in glibc is
      * taken now and given back by {@link #notQueuedByList} if glibc does not queue it); false if
-     * it was queued here. List members are admitted in list order, as glibc queues a list.
+     * it was queued here. List members are admitted in list order, as glibc queues a list;
+     * {@code listNotifies}: the list has a notification (a {@code LIO_NOWAIT} list with a
+     * sigevent), which counts its members' ends.
      */
-    boolean admitToList(PosixOperation op) {
+    boolean admitToList(PosixOperation op, boolean listNotifies) {
         Descriptor d = of(op.fd());
-        if (d.inGlibc < IN_GLIBC && d.queueHead == null) {
-            addToGlibc(d, op, op.currentSubmission(), null);
+        boolean mayTakeBack = !listNotifies && op.notifiesNobody();
+        if (d.queueHead == null && hasRoom(d, op, mayTakeBack)) {
+            d.inGlibc.add(op, op.currentSubmission(), null, mayTakeBack);
             return true;
         }
         enqueue(d, op, null);
         return false;
+    }
+
+    /**
+     * Whether glibc may be given {@code op} now (nothing of its descriptor waiting here): one that
+     * may be taken back if it lands at the tail of glibc's queue, any other while glibc holds at
+     * most one request of the descriptor.
+     */
+    private static boolean hasRoom(Descriptor d, PosixOperation op, boolean mayTakeBack) {
+        dropCompleted(d);
+        if (mayTakeBack) {
+            return d.inGlibc.landsAtTail(GlibcRequests.priorityOf(op));
+        }
+        return d.inGlibc.size() < DEPTH_FOR_NOTIFYING;
+    }
+
+    /**
+     * Forgets the requests of {@code d} known to be over. Those whose outcome is recorded leave
+     * from the head ({@link GlibcRequests#dropRecordedHead()}); so that one nobody ever asks
+     * about cannot hold all the others behind it, glibc is asked about each whenever the
+     * descriptor's count reaches twice what it was after the last such round (at least
+     * {@link #ASK_GLIBC_AT}).
+     */
+    private static void dropCompleted(Descriptor d) {
+        GlibcRequests q = d.inGlibc;
+        q.dropRecordedHead();
+        if (q.size() < d.askGlibcAt) {
+            return;
+        }
+        removeCompleted(d);
+        d.askGlibcAt = Math.max(ASK_GLIBC_AT, 2 * q.size());
     }
 
     /**
@@ -142,12 +210,12 @@ final class DescriptorQueues {
             op.noticeWhileQueued(notice);
             return;
         }
-        int at = placeInGlibc(d, op, op.currentSubmission());
+        int at = d.inGlibc.indexOf(op, op.currentSubmission());
         if (at < 0) {
             throw new IllegalStateException(op.describe() + " was admitted to its list but is neither queued here"
                     + " nor in glibc");
         }
-        d.glibcNotices[at] = notice;
+        d.inGlibc.setNotice(at, notice);
         d.noticedInGlibc++;
         watch(d);
     }
@@ -195,10 +263,7 @@ final class DescriptorQueues {
     }
 
     private void addToGlibc(Descriptor d, PosixOperation op, int submission, ListNotice notice) {
-        d.glibcOps[d.inGlibc] = op;
-        d.glibcSubmissions[d.inGlibc] = submission;
-        d.glibcNotices[d.inGlibc] = notice;
-        d.inGlibc++;
+        d.inGlibc.add(op, submission, notice, notice == null && op.notifiesNobody());
         if (notice != null) {
             d.noticedInGlibc++;
             watch(d);
@@ -210,32 +275,28 @@ final class DescriptorQueues {
      * its list notification (it is over, or was never queued). Returns whether it was there.
      */
     private boolean removeFromGlibc(Descriptor d, PosixOperation op, int submission) {
-        for (int i = 0; i < d.inGlibc; i++) {
-            if (d.glibcOps[i] == op && d.glibcSubmissions[i] == submission) {
-                ListNotice notice = d.glibcNotices[i];
-                for (int j = i + 1; j < d.inGlibc; j++) {
-                    d.glibcOps[j - 1] = d.glibcOps[j];
-                    d.glibcSubmissions[j - 1] = d.glibcSubmissions[j];
-                    d.glibcNotices[j - 1] = d.glibcNotices[j];
-                }
-                d.inGlibc--;
-                d.glibcOps[d.inGlibc] = null;
-                d.glibcNotices[d.inGlibc] = null;
-                if (notice != null) {
-                    d.noticedInGlibc--;
-                    notice.memberDone();
-                }
-                return true;
-            }
+        int i = d.inGlibc.indexOf(op, submission);
+        if (i < 0) {
+            return false;
         }
-        return false;
+        removeAt(d, i);
+        return true;
+    }
+
+    private static void removeAt(Descriptor d, int i) {
+        ListNotice notice = d.inGlibc.notice(i);
+        d.inGlibc.remove(i);
+        if (notice != null) {
+            d.noticedInGlibc--;
+            notice.memberDone();
+        }
     }
 
     // ---------------------------------------------------------------- completions and refills
 
     /**
      * Submission {@code submission} of {@code op}, handed to glibc, is complete (its outcome is
-     * recorded): it leaves its place in glibc, and the next operation waiting here takes it.
+     * recorded): it leaves its place in glibc, and the operations waiting here may follow.
      */
     void completed(PosixOperation op, int submission) {
         Descriptor d = of(op.fd());
@@ -251,25 +312,31 @@ final class DescriptorQueues {
 
     /**
      * Records the outcome of every request of {@code d} that glibc has completed (so its place is
-     * free), then hands glibc the operations waiting here while it has room.
+     * free), then hands glibc the operations waiting here while the rules allow.
      */
     private void observe(Descriptor d) {
-        for (int i = 0; i < d.inGlibc; ) {
-            PosixOperation op = d.glibcOps[i];
-            int submission = d.glibcSubmissions[i];
-            long r = op.outcomeInLibc(submission);
-            if (r == dev.jaio.internal.Operation.PENDING) {
-                i++;
-                continue;
-            }
-            removeFromGlibc(d, op, submission);
-        }
+        removeCompleted(d);
         refill(d);
     }
 
+    /** Asks glibc about each request of {@code d} it holds; those it completed are recorded and leave. */
+    private static void removeCompleted(Descriptor d) {
+        GlibcRequests q = d.inGlibc;
+        for (int i = 0; i < q.size(); ) {
+            if (q.op(i).outcomeInLibc(q.submission(i)) == dev.jaio.internal.Operation.PENDING) {
+                i++;
+            } else {
+                removeAt(d, i);
+            }
+        }
+    }
+
     private void refill(Descriptor d) {
-        while (d.inGlibc < IN_GLIBC && d.queueHead != null) {
+        while (d.queueHead != null) {
             PosixOperation op = d.queueHead;
+            if (!hasRoom(d, op, op.notifiesNobody() && op.queuedNotice() == null)) {
+                break;
+            }
             d.queueHead = op.nextQueued;
             op.nextQueued = null;
             ListNotice notice = op.dequeued();
@@ -309,16 +376,72 @@ final class DescriptorQueues {
             return PosixAio.AIO_CANCELED;
         }
         observe(d);
-        int at = placeInGlibc(d, op, submission);
+        GlibcRequests q = d.inGlibc;
+        int at = q.indexOf(op, submission);
         if (at < 0) {
             return PosixAio.AIO_ALLDONE; // its completion was just recorded
         }
-        if (at == 0 && d.inGlibc > 1) {
-            return PosixAio.AIO_NOTCANCELED; // it runs, or runs next: see the class comment
+        for (int i = at + 1; i < q.size(); i++) {
+            if (!q.mayTakeBack(i)) {
+                return PosixAio.AIO_NOTCANCELED; // it heads glibc's queue: see the class comment
+            }
         }
-        int r = PosixAio.aioCancel(op.fd(), op.aiocb);
+        int taken = 0;
+        int r = 0;
+        while (q.size() > at + 1) {
+            int last = q.size() - 1;
+            PosixOperation behind = q.op(last);
+            int behindSubmission = q.submission(last);
+            behind.beginTakeBack();
+            int c = PosixAio.aioCancel(op.fd(), behind.aiocb);
+            if (c != PosixAio.AIO_CANCELED) {
+                behind.endTakeBack();
+                // It runs (AIO_NOTCANCELED) or is over (AIO_ALLDONE): glibc runs the descriptor's
+                // requests in order, so the target is over. Or the cancel failed (-errno: the
+                // descriptor was closed meanwhile, say): the target stays as it is.
+                r = c < 0 ? c : PosixAio.AIO_ALLDONE;
+                break;
+            }
+            q.remove(last);
+            if (taken == takenBack.length) {
+                takenBack = java.util.Arrays.copyOf(takenBack, 2 * taken);
+                takenBackSubmissions = java.util.Arrays.copyOf(takenBackSubmissions, 2 * taken);
+            }
+            takenBack[taken] = behind;
+            takenBackSubmissions[taken++] = behindSubmission;
+        }
+        if (q.size() == at + 1) {
+            r = PosixAio.aioCancel(op.fd(), op.aiocb); // now glibc's last request of the descriptor
+        }
+        handBack(d, taken);
         observe(d);
         return r;
+    }
+
+    /**
+     * Hands glibc again, in their order, the {@code taken} requests a cancel took back (last
+     * first in {@link #takenBack}); each lands at the tail, as it did before.
+     */
+    private void handBack(Descriptor d, int taken) {
+        for (int i = taken - 1; i >= 0; i--) {
+            PosixOperation op = takenBack[i];
+            int submission = takenBackSubmissions[i];
+            takenBack[i] = null;
+            // A thread may still sit in aio_suspend on the request glibc just canceled; it was
+            // woken and leaves at once, but the aiocb must not say EINPROGRESS again before it
+            // has unlinked itself (see PosixOperation.awaitNoSuspender). Pin holders never wait
+            // for the submit lock held here.
+            op.awaitNoSuspender();
+            int r = op.handToLibc();
+            if (r == 0) {
+                d.inGlibc.add(op, submission, null, true);
+            } else {
+                // glibc is out of threads or memory right now: the operation fails with its errno,
+                // as if glibc had refused it at submission.
+                op.completeHere(r, submission);
+            }
+            op.endTakeBack();
+        }
     }
 
     /**
@@ -347,15 +470,6 @@ final class DescriptorQueues {
         return PosixAio.AIO_CANCELED;
     }
 
-    private static int placeInGlibc(Descriptor d, PosixOperation op, int submission) {
-        for (int i = 0; i < d.inGlibc; i++) {
-            if (d.glibcOps[i] == op && d.glibcSubmissions[i] == submission) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
     private static void unlink(Descriptor d, PosixOperation op) {
         PosixOperation prev = null;
         for (PosixOperation p = d.queueHead; p != null; prev = p, p = p.nextQueued) {
@@ -377,18 +491,16 @@ final class DescriptorQueues {
     /**
      * The request glibc holds last on the descriptor of {@code op}, which waits here (after
      * refilling): a wait for {@code op} waits for it. glibc runs a descriptor's requests one
-     * after another, so when the last is over both places are free and the waiter hands glibc two
-     * operations at once; waking for the first as well would cost a thread switch per operation.
-     * Returns how many were put into {@code out}: 1, or 0 if {@code op} no longer waits here.
+     * after another, so when the last is over all places are free and the waiter hands glibc
+     * what waits here at once. Null if {@code op} no longer waits here.
      */
-    int aheadOf(PosixOperation op, PosixOperation[] out) {
+    PosixOperation lastAheadOf(PosixOperation op) {
         Descriptor d = of(op.fd());
         observe(d);
-        if (!op.isQueuedHere() || d.inGlibc == 0) {
-            return 0;
+        if (!op.isQueuedHere() || d.inGlibc.size() == 0) {
+            return null;
         }
-        out[0] = d.glibcOps[d.inGlibc - 1];
-        return 1;
+        return d.inGlibc.op(d.inGlibc.size() - 1);
     }
 
     /** {@code op} is being freed (its I/O is over): nothing may refer to it any more. */
@@ -397,9 +509,9 @@ final class DescriptorQueues {
         if (d == null) {
             return;
         }
-        for (int i = d.inGlibc - 1; i >= 0; i--) {
-            if (d.glibcOps[i] == op) {
-                removeFromGlibc(d, op, d.glibcSubmissions[i]);
+        for (int i = d.inGlibc.size() - 1; i >= 0; i--) {
+            if (d.inGlibc.op(i) == op) {
+                removeAt(d, i);
             }
         }
         if (op.isQueuedHere()) {

@@ -41,19 +41,23 @@ import java.util.concurrent.locks.LockSupport;
  * threads keep the native wait. The watcher starts with the first wait of a virtual thread, holds
  * one of glibc's AIO threads (its wake-up read) while it lives, and ends with the engine.
  *
- * <p><b>Queues of its own.</b> glibc is given at most two operations of a descriptor at a time;
- * the others wait in the engine's {@link DescriptorQueues}, in glibc's order, and are handed to
- * glibc as those ahead complete (seen by whoever polls or waits first, else by the engine's
- * {@link QueuePump} within a millisecond). This keeps every cancel of an operation that is only
- * queued clear of a glibc 2.36 defect that strands a descriptor's queue; only the first of two in
- * glibc, with one behind it, answers {@code AIO_NOTCANCELED}. A list hands glibc, in one
- * {@code lio_listio}, every member its descriptor has room for; when some wait here, glibc never
- * sees the whole list, and the engine delivers the list's notification itself ({@link ListNotice})
- * once all members are over. An operation waiting here is waited for by waiting for the requests
- * ahead of it in glibc; a virtual thread waiting for one parks in Java in slices of a millisecond.
- * The cost: one descriptor's operations run one after another in glibc anyway, but each hand-over
- * now follows a completion instead of preceding it: at depth 32 on one descriptor about a quarter
- * of the reads per second of glibc holding all 32 (see BENCHMARKS.md).
+ * <p><b>Canceling without stranding.</b> glibc 2.36 strands a descriptor's queue when the request
+ * canceled heads it, waiting for a worker thread, with another behind it; the engine therefore
+ * cancels from the tail ({@link DescriptorQueues}): it keeps, per descriptor, what glibc holds in
+ * glibc's order ({@link GlibcRequests}), and cancels an operation in the middle by taking back
+ * the requests behind it (glibc's last first), canceling it as glibc's last, and handing the
+ * others back in their order, under the lock every hand-over holds. Operations that notify
+ * nobody (the usual case) all go to glibc at once, however many there are on a descriptor, and
+ * cost the hot path nothing but that bookkeeping. Those with a notification (which glibc's cancel
+ * would deliver), members of a {@code LIO_NOWAIT} list with one, and ones of a smaller
+ * {@code aio_reqprio} than what glibc holds wait in the engine's own queue while glibc holds more
+ * than the head of their descriptor; they go to glibc as those ahead complete (seen by whoever
+ * polls or waits first, else by the engine's {@link QueuePump} within a millisecond), and when a
+ * list's members did not all go to glibc together the engine delivers its notification itself
+ * ({@link ListNotice}). A virtual thread waiting for one there parks in Java in slices of a
+ * millisecond. So every cancel of an operation that is only queued answers {@code AIO_CANCELED},
+ * but that of the head of glibc's queue with one of those behind it, which answers
+ * {@code AIO_NOTCANCELED}.
  *
  * <p>Thread-safe.
  */
@@ -107,6 +111,9 @@ public final class PosixEngine extends AbstractEngine {
         }
         MemorySegment list = CallState.current().pointers(Math.max(n, 1));
         MemorySegment sigevent = LIST_SIGEVENT.get();
+        // The list is handed to libc with LIO_NOWAIT whatever the caller's mode, so libc would
+        // deliver its notification; POSIX says a LIO_WAIT list's sig "shall be ignored".
+        boolean wanted = mode == LioMode.LIO_NOWAIT && !(notify instanceof SigevNotify.SigevNone);
         synchronized (submitLock) {
             // Admitted in list order, as glibc queues a list: what a descriptor has room for in
             // glibc goes into one lio_listio call, the rest waits in the engine's queues.
@@ -114,7 +121,7 @@ public final class PosixEngine extends AbstractEngine {
             boolean anyHere = false;
             for (int i = 0; i < n; i++) {
                 PosixOperation op = (PosixOperation) ops[i];
-                if (queues.admitToList(op)) {
+                if (queues.admitToList(op, wanted)) {
                     op.prepareTransfer(op.kind() == OpKind.READ ? PosixAio.LIO_READ : PosixAio.LIO_WRITE);
                     op.markUnqueued();
                     list.setAtIndex(ADDRESS, m++, op.aiocb);
@@ -122,11 +129,8 @@ public final class PosixEngine extends AbstractEngine {
                     anyHere = true;
                 }
             }
-            // The list is handed to libc with LIO_NOWAIT whatever the caller's mode, so libc would
-            // deliver its notification; POSIX says a LIO_WAIT list's sig "shall be ignored". When
-            // part of the list waits in the engine's queues, glibc never sees the whole list: the
-            // engine then counts the members down and delivers the notification itself.
-            boolean wanted = mode == LioMode.LIO_NOWAIT && !(notify instanceof SigevNotify.SigevNone);
+            // When part of the list waits in the engine's queues, glibc never sees the whole list:
+            // the engine then counts the members down and delivers the notification itself.
             ListNotice notice = null;
             if (wanted && anyHere) {
                 notice = new ListNotice(n, notify);
@@ -182,46 +186,48 @@ public final class PosixEngine extends AbstractEngine {
         }
         PosixOperation[] waited = holder[0];
         MemorySegment list = CallState.current().pointers(2 * count);
+        // First what to wait on, then the pins, none taken while the submit lock is: a cancel
+        // that takes requests back from glibc waits under that lock until nobody holds them
+        // (PosixOperation.awaitNoSuspender).
+        int n = 0;
+        int lastQueuedFd = Integer.MIN_VALUE;
+        for (int i = 0; i < count; i++) {
+            PosixOperation op = (PosixOperation) ops[from + i];
+            if (op.isQueuedHere()) {
+                if (op.fd() == lastQueuedFd) {
+                    continue; // the request it waits behind on that descriptor is in the list already
+                }
+                lastQueuedFd = op.fd();
+                // Waiting in the engine's queue, not in glibc's: wait for the last request ahead of it.
+                PosixOperation ahead;
+                synchronized (submitLock) {
+                    ahead = queues.lastAheadOf(op);
+                }
+                if (ahead == null) {
+                    clear(waited, n);
+                    return; // it moved on meanwhile: the caller looks again
+                }
+                waited[n++] = ahead;
+            } else {
+                waited[n++] = op;
+            }
+        }
         int pinned = 0;
         int r;
-        int lastQueuedFd = Integer.MIN_VALUE;
         try {
-            for (int i = 0; i < count; i++) {
-                PosixOperation op = (PosixOperation) ops[from + i];
-                if (op.isQueuedHere()) {
-                    if (op.fd() == lastQueuedFd) {
-                        continue; // the requests ahead of it on that descriptor are in the list already
-                    }
-                    lastQueuedFd = op.fd();
-                    // Waiting in the engine's queue, not in glibc's: wait for a request ahead of it.
-                    synchronized (submitLock) {
-                        int k = queues.aheadOf(op, AHEAD.get());
-                        if (k == 0) {
-                            return; // it moved on meanwhile: the caller looks again
-                        }
-                        for (int j = 0; j < k; j++) {
-                            PosixOperation ahead = AHEAD.get()[j];
-                            if (!ahead.pin()) {
-                                return;
-                            }
-                            waited[pinned] = ahead;
-                            list.setAtIndex(ADDRESS, pinned++, ahead.aiocb);
-                        }
-                    }
-                    continue;
-                }
-                if (!op.pin()) {
+            while (pinned < n) {
+                if (!waited[pinned].pin()) {
                     return; // it was closed meanwhile, which ends the wait: the caller looks again
                 }
-                waited[pinned] = op;
-                list.setAtIndex(ADDRESS, pinned++, op.aiocb);
+                list.setAtIndex(ADDRESS, pinned, waited[pinned].aiocb);
+                pinned++;
             }
             r = PosixAio.aioSuspend(list, pinned, nanos);
         } finally {
             for (int i = 0; i < pinned; i++) {
                 waited[i].unpin();
-                waited[i] = null;
             }
+            clear(waited, n);
         }
         // 0: one completed; -EAGAIN: the slice elapsed; -EINTR: a signal arrived. The caller
         // re-checks every operation in all three cases. Anything else is a bug in the list.
@@ -230,8 +236,11 @@ public final class PosixEngine extends AbstractEngine {
         }
     }
 
-    private static final ThreadLocal<PosixOperation[]> AHEAD =
-            ThreadLocal.withInitial(() -> new PosixOperation[DescriptorQueues.IN_GLIBC]);
+    private static void clear(PosixOperation[] ops, int n) {
+        for (int i = 0; i < n; i++) {
+            ops[i] = null;
+        }
+    }
 
     private static boolean anyQueuedHere(Operation[] ops, int from, int count) {
         for (int i = from; i < from + count; i++) {

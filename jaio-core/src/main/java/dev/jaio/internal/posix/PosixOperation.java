@@ -63,6 +63,12 @@ final class PosixOperation extends Operation {
     PosixOperation nextQueued;
     /** The list notification the submission waiting here counts toward, or null. Under the submitLock. */
     private ListNotice queuedNotice;
+    /**
+     * Odd while a cancel has taken the current submission back from glibc; counts take-backs, so
+     * a poller can tell whether one happened while it asked (see {@link #pollNative()}). Written
+     * under the submitLock.
+     */
+    private volatile int takeBacks;
     /** The {@link CompletionWatcher}'s wait that last included this aiocb. Under the watcher's lock. */
     long watchCycle;
 
@@ -161,6 +167,11 @@ final class PosixOperation extends Operation {
         return n;
     }
 
+    /** The list notification the submission waiting here counts toward, or null. Under the submitLock. */
+    ListNotice queuedNotice() {
+        return queuedNotice;
+    }
+
     /** Whether the current submission waits in the engine's queue. */
     boolean isQueuedHere() {
         return queuedHere;
@@ -245,6 +256,14 @@ final class PosixOperation extends Operation {
         return r;
     }
 
+    /**
+     * Asks glibc about the current submission ({@code aio_error}). Without any lock: a request a
+     * cancel takes back from glibc ({@link DescriptorQueues}) says {@code ECANCELED} until it is
+     * handed over again, so an answer counts only if no take-back began or ended around it (the
+     * take-back count, read before asking, is unchanged after; a seqlock). Recording the outcome
+     * frees the request's place in glibc; the engine's queues hear of it at once when something
+     * waits for that place, else the place is dropped at the descriptor's next submission.
+     */
     @Override
     protected long pollNative() {
         int submission = submission();
@@ -257,6 +276,10 @@ final class PosixOperation extends Operation {
         }
         if (handedToLibc != submission) {
             return PENDING; // still being handed to libc by its submitter: see markInProgress()
+        }
+        int takeBacks = this.takeBacks;
+        if ((takeBacks & 1) != 0) {
+            return PENDING; // being taken back and handed over again right now
         }
         if (!pin()) {
             return storedResult(); // closed meanwhile (by its own notification, say): nothing to ask
@@ -277,13 +300,43 @@ final class PosixOperation extends Operation {
         } finally {
             unpin();
         }
-        // Recording the outcome and freeing the request's place in glibc happen together, under
-        // the lock that hands the next waiting operation to glibc.
-        synchronized (posixEngine.submitLock) {
-            long recorded = completeIfCurrent(r, submission);
-            posixEngine.queues.completed(this, submission);
-            return recorded;
+        if (this.takeBacks != takeBacks) {
+            return PENDING; // the answer may be the take-back's ECANCELED: ask again
         }
+        long recorded = completeIfCurrent(r, submission);
+        if (posixEngine.queues.needsHandOver(fd)) {
+            synchronized (posixEngine.submitLock) {
+                posixEngine.queues.completed(this, submission);
+            }
+        }
+        return recorded;
+    }
+
+    /**
+     * A cancel takes the current submission back from glibc to hand it over again (see
+     * {@link DescriptorQueues}): until {@link #endTakeBack()}, answers of glibc about it are not
+     * its outcome. Under the submitLock.
+     */
+    void beginTakeBack() {
+        takeBacks++;
+    }
+
+    /** The submission taken back is glibc's again (or has its outcome recorded). Under the submitLock. */
+    void endTakeBack() {
+        takeBacks++;
+    }
+
+    /**
+     * Whether nobody is notified of this operation's end: glibc's cancel of its request would
+     * tell nobody, so the engine may take it back (see {@link DescriptorQueues}).
+     */
+    boolean notifiesNobody() {
+        return notify instanceof SigevNotify.SigevNone;
+    }
+
+    /** The outcome recorded for the current submission, or {@code PENDING}. */
+    long recordedResult() {
+        return storedResult();
     }
 
     /**
@@ -353,8 +406,9 @@ final class PosixOperation extends Operation {
 
     /**
      * {@code aio_cancel(fd, aiocb)} as {@link DescriptorQueues#cancel} decides: an operation
-     * waiting in the engine's queue is canceled by the engine, one of glibc's by glibc unless it
-     * heads the descriptor's requests there with another behind it ({@code AIO_NOTCANCELED}).
+     * waiting in the engine's queue is canceled by the engine, one of glibc's by glibc once the
+     * requests behind it are taken back (it is then glibc's last), unless one of those notifies
+     * somebody ({@code AIO_NOTCANCELED}: it heads glibc's queue).
      */
     @Override
     protected int cancelNative() {

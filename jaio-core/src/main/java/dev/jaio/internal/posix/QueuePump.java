@@ -5,8 +5,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Moves the posix engine's {@link DescriptorQueues} on when nobody asks: a platform thread that,
- * while some descriptor has operations waiting in the engine's queue (or requests of a list whose
- * notification the engine delivers), looks at glibc's requests of those descriptors every
+ * while some descriptor has operations waiting in the engine's queue (those with a notification,
+ * which glibc gets only behind the head of their descriptor), or requests of a list whose
+ * notification the engine delivers, looks at glibc's requests of those descriptors every
  * {@link #ROUND_NANOS}, records the completed ones and hands glibc the next waiting operations.
  * Threads that poll or wait move the queues on themselves as soon as they see a completion; the
  * pump is for completions nobody waits for (a program that learns of them by a signal, say), so

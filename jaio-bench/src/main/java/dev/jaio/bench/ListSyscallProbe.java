@@ -33,6 +33,7 @@ public final class ListSyscallProbe {
             case "cached" -> {
                 LioWaitBenchmark bench = new LioWaitBenchmark();
                 bench.engine = engine;
+                bench.arena = "auto";
                 bench.file = file;
                 bench.open();
                 t0 = System.nanoTime();

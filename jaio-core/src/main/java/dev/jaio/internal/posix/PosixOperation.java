@@ -435,6 +435,11 @@ final class PosixOperation extends Operation {
     }
 
     @Override
+    protected boolean returnTouchesNativeState() {
+        return true; // aio_return on the aiocb
+    }
+
+    @Override
     protected void onNotifyChanged(SigevNotify old) {
         sigeventStale = true;
     }

@@ -1959,6 +1959,32 @@ public abstract class AioEngineContract {
             assertNothingSubmitted(f, w, r);
         }
 
+        /**
+         * A list stamps its blocks to find one listed twice, and stamps are handed out per thread
+         * in blocks: a block listed by one thread and then by another, each in its first list, is
+         * not taken for a duplicate (two threads must never draw the same stamp).
+         */
+        @Test
+        void aBlockListedByOneThreadThenByAnotherIsNoDuplicate() throws Exception {
+            AioFile f = tempfileWith(INITIAL);
+            AioRead r = newRead(f.fd(), 6, 6);
+            for (int t = 0; t < 2; t++) {
+                AtomicReference<Throwable> failure = new AtomicReference<>();
+                Thread lister = Thread.ofPlatform().start(() -> {
+                    try {
+                        Aio.lioListio(LioMode.LIO_WAIT, List.of(r), SigevNotify.none());
+                        assertEquals(6, r.aioReturn());
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                });
+                lister.join();
+                if (failure.get() != null) {
+                    throw new AssertionError("the list of thread " + t + " failed", failure.get());
+                }
+            }
+        }
+
         @Test
         void blocksOfDifferentEnginesInAListAreIllegalArgument() throws Exception {
             AioFile f = tempfileWith(INITIAL);

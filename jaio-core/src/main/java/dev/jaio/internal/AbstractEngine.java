@@ -16,7 +16,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -44,7 +43,6 @@ public abstract class AbstractEngine implements AioEngine {
     protected static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private static final System.Logger LOG = System.getLogger("dev.jaio");
-    private static final AtomicLong LIST_STAMPS = new AtomicLong();
     /** How messages name the calls; constants, so that the success path builds no string. */
     private static final String LIO_WAIT_CALL = "lio_listio(LIO_WAIT)";
     private static final String LIO_NOWAIT_CALL = "lio_listio(LIO_NOWAIT)";
@@ -281,7 +279,7 @@ public abstract class AbstractEngine implements AioEngine {
 
     /** Checks every operation of a list before anything is submitted; returns the list's stamp. */
     private long validateList(WaitScratch scratch, int n) {
-        long stamp = LIST_STAMPS.incrementAndGet();
+        long stamp = scratch.nextListStamp();
         for (int k = 0; k < n; k++) {
             Operation op = scratch.ops[k];
             int i = scratch.positions[k];

@@ -2,6 +2,7 @@ package dev.jaio.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -23,6 +24,29 @@ class EngineGateTest {
         assertEquals(4, new EngineGate(2).stripes());
         assertEquals(16, new EngineGate(6).stripes());
         assertEquals(64, new EngineGate(192).stripes());
+    }
+
+    /**
+     * Threads started together have consecutive ids and must not share a stripe (a cache line
+     * passed between them on every list): on the small machines where stripes are few, two
+     * consecutive ids always fall on different stripes, and every stripe is used.
+     */
+    @Test
+    void consecutiveThreadIdsFallOnDifferentStripes() {
+        for (int cpus : new int[] {1, 2, 4, 32}) {
+            EngineGate gate = new EngineGate(cpus);
+            boolean[] used = new boolean[gate.stripes()];
+            for (long id = 1; id < 100_000; id++) {
+                int stripe = gate.stripeOf(id);
+                assertTrue(stripe >= 0 && stripe < gate.stripes(), "stripe " + stripe + " of thread " + id);
+                assertNotEquals(stripe, gate.stripeOf(id + 1), "threads " + id + " and " + (id + 1) + " with "
+                        + gate.stripes() + " stripes");
+                used[stripe] = true;
+            }
+            for (int i = 0; i < used.length; i++) {
+                assertTrue(used[i], "stripe " + i + " of " + used.length + " is never used");
+            }
+        }
     }
 
     @Test

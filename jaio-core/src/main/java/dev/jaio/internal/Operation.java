@@ -403,8 +403,8 @@ public abstract class Operation {
                 engine.exit();
             }
         } else {
-            // Nothing native to touch: the gate's two atomic updates would be a third of what a
-            // cached io_uring read costs in Java. A closed engine still refuses, as the gate would.
+            // Nothing native to touch, so no gate: two atomic updates fewer per read (and none on
+            // a stripe another thread may share). A closed engine still refuses, as the gate would.
             engine.requireOpen();
         }
         idleErrno = r < 0 ? (int) -r : 0;

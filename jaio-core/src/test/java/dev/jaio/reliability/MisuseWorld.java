@@ -334,8 +334,8 @@ final class MisuseWorld implements AutoCloseable {
         brokenPipe = Pipe.open();
         fds[FD_PIPE_BROKEN] = brokenPipe.writeFd();
         closeReadEnd(brokenPipe);
-        fds[FD_CLOSABLE] = LinuxCalls.open(dir.resolve("closable").toString(),
-                0100 | LinuxCalls.O_RDWR | LinuxCalls.O_CLOEXEC);
+        fds[FD_CLOSABLE] = farAbove(LinuxCalls.open(dir.resolve("closable").toString(),
+                0100 | LinuxCalls.O_RDWR | LinuxCalls.O_CLOEXEC));
         fds[FD_CLOSED] = closedNumber();
         fds[10] = -1;
         fds[11] = Integer.MAX_VALUE;
@@ -428,6 +428,23 @@ final class MisuseWorld implements AutoCloseable {
             default -> false;
         };
     }
+
+    /**
+     * {@code fd} moved to a number far above what this JVM opens (and below {@link #closedNumber}'s).
+     * Once {@code CloseFd} closed it, nothing opened later (a ring or an eventfd an engine creates
+     * when a thread first needs it) can take its number: a block's later submission on it must meet
+     * {@code EBADF}, not a read that blocks on one of jaio's own eventfds for ever.
+     */
+    private static int farAbove(int fd) {
+        int moved = LinuxCalls.fcntl(fd, F_DUPFD_CLOEXEC, 3000);
+        if (moved < 0) {
+            throw new IllegalStateException("fcntl(F_DUPFD_CLOEXEC) failed: errno " + -moved);
+        }
+        LinuxCalls.close(fd);
+        return moved;
+    }
+
+    private static final int F_DUPFD_CLOEXEC = 1030;
 
     /** A descriptor number that is not open, and far above what this JVM opens. */
     private static int closedNumber() {

@@ -15,8 +15,19 @@ import java.util.Locale;
  * read aimed at the wrong offset, or at the right one of another file, fails) and carries in its
  * top byte the generation of the write that put it there (a write that did nothing fails the
  * check after the run). The fill is generation 0; each run that writes uses a generation no block
- * holds yet. Checking a word costs one load, an add, a mask and a compare, so the check of
- * every word of every read stays cheap next to the read itself.
+ * holds yet.
+ *
+ * <p>The check ({@link #firstMismatch}) looks at every word of every read, on the thread that
+ * issued it, inside the timed run, so its cost shows next to a cached read's (a compare and a
+ * branch per word took about a tenth of the job thread's CPU on cached 4 KiB reads).
+ * Within one page the low 56 bits of the words are consecutive multiples of 8 from the page's
+ * first one, unless they wrap past 2^56, so word {@code i} minus {@code 8 * i} is the same value
+ * in every word of a page of one generation. The check folds {@code (word - 8 * i) ^ expected}
+ * of a whole page with OR (a loop without branches, which C2 unrolls and vectorizes), once for
+ * each of the two generations allowed, and branches once per page; only a page whose folds are
+ * both nonzero (a wrong word, a page that mixes the two generations, or a page whose words wrap)
+ * is scanned word by word, which finds the exact first wrong word. The answer is the same as a
+ * word-by-word scan's for every input.
  *
  * <p>Immutable and thread-safe.
  */
@@ -26,6 +37,14 @@ final class DataPattern {
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
     /** "jaiobenc": keeps seed 0 from giving key(0) == 0. */
     private static final long SALT = 0x6a61696f62656e63L;
+    /** The byte offset of each word of a page in it (0, 8, 16, ...): what the check subtracts. */
+    private static final long[] WORD_OFFSETS = new long[PAGE / 8];
+
+    static {
+        for (int i = 0; i < WORD_OFFSETS.length; i++) {
+            WORD_OFFSETS[i] = 8L * i;
+        }
+    }
 
     private final long seed;
     private final long seedKey;
@@ -65,23 +84,78 @@ final class DataPattern {
 
     /**
      * Checks that {@code buf} holds the words of {@code [offset, offset + length)}, each of
-     * generation {@code genA} or {@code genB} (the same one when only one is possible).
+     * generation {@code genA} or {@code genB} (the same one when only one is possible). Every word
+     * is compared; a page may mix the two generations (a read that raced a write of its block).
      *
+     * @param buf the bytes read, at least {@code length} of them
+     * @param offset the file offset they were read at, a multiple of 8
+     * @param length how many bytes to check, a multiple of 8
+     * @param genA a generation the words may hold
+     * @param genB the other generation they may hold ({@code genA} when there is only one)
      * @return -1 when every word matches, else the file offset of the first that does not
+     * @throws IllegalArgumentException when {@code offset} or {@code length} is not a multiple of 8
      */
     long firstMismatch(MemorySegment buf, long offset, long length, int genA, int genB) {
-        long a = (long) genA << 56;
-        long b = (long) genB << 56;
+        if (((offset | length) & 7) != 0 || offset < 0 || length < 0) {
+            throw new IllegalArgumentException("the data check compares whole 64-bit words: offset " + offset
+                    + " and length " + length + " must be non-negative multiples of 8");
+        }
         long pos = 0;
         while (pos < length) {
             long at = offset + pos;
-            long pageEnd = Math.min(length, pos + PAGE - (at & (PAGE - 1)));
-            long key = pageKey(at >>> 12) + offset;
-            for (; pos < pageEnd; pos += 8) {
-                long x = buf.get(WORD, pos) ^ ((key + pos) & LOW56);
-                if (x != a && x != b) {
-                    return offset + pos;
+            int n = (int) Math.min(length - pos, PAGE - (at & (PAGE - 1)));
+            MemorySegment page = buf.asSlice(pos, n);
+            long first = (pageKey(at >>> 12) + at) & LOW56;
+            if (!holdsOneGeneration(page, first, genA, genB)) {
+                long bad = firstMismatchInPage(page, first, at, genA, genB);
+                if (bad >= 0) {
+                    return bad;
                 }
+            }
+            pos += n;
+        }
+        return -1;
+    }
+
+    /**
+     * Whether every word of {@code page} (at most one page of the file, starting at a word whose
+     * low 56 bits are {@code first}) is the pattern's, all of generation {@code genA} or all of
+     * {@code genB}. False does not mean a word is wrong: the caller then looks word by word.
+     * Package-private for the test of a page whose words wrap past 2^56, which no real offset is
+     * likely to reach (a chance of about 2^-44 per page).
+     */
+    static boolean holdsOneGeneration(MemorySegment page, long first, int genA, int genB) {
+        int words = (int) (page.byteSize() >>> 3);
+        if (first + 8L * words > 1L << 56) {
+            // The low 56 bits wrap within this page: past the wrap, a word of the next generation
+            // (carrying into the top byte) would fold like a right one.
+            return false;
+        }
+        // Word i of generation g is first + 8i + (g << 56) (no carry: first + 8i < 2^56), so
+        // y = (word - 8i) ^ (first | genA << 56) is 0 for generation genA and genA ^ genB << 56 for
+        // genB, whatever i. Branch-free, with only loads, subtracts, xors and ors, C2 unrolls and
+        // vectorizes it: 2.6 to 3 times faster at 4 KiB than a compare and branch per word.
+        long expectA = first | (long) genA << 56;
+        long aXorB = (long) (genA ^ genB) << 56;
+        long foldA = 0;
+        long foldB = 0;
+        for (int i = 0; i < words; i++) {
+            long y = (page.getAtIndex(WORD, i) - WORD_OFFSETS[i]) ^ expectA;
+            foldA |= y;
+            foldB |= y ^ aXorB;
+        }
+        return foldA == 0 || foldB == 0;
+    }
+
+    /** The file offset of the first word of {@code page} (at file offset {@code at}) that is wrong, or -1. */
+    static long firstMismatchInPage(MemorySegment page, long first, long at, int genA, int genB) {
+        long a = (long) genA << 56;
+        long b = (long) genB << 56;
+        long n = page.byteSize();
+        for (long pos = 0; pos < n; pos += 8) {
+            long x = page.get(WORD, pos) ^ ((first + pos) & LOW56);
+            if (x != a && x != b) {
+                return at + pos;
             }
         }
         return -1;

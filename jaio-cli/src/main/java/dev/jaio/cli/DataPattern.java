@@ -19,17 +19,17 @@ import java.util.Locale;
  *
  * <p>The check ({@link #firstMismatch}) looks at every word of every read, on the thread that
  * issued it, inside the timed run, so its cost shows next to a cached read's (a compare and a
- * branch per word took about a tenth of the job thread's CPU on cached 4 KiB reads).
- * Within one page the low 56 bits of the words are consecutive multiples of 8 from the page's
- * first one, unless they wrap past 2^56, so word {@code i} minus {@code 8 * i} is the same value
- * in every word of a page of one generation. The check folds {@code (word - 8 * i) ^ expected}
- * of a whole page with OR (a loop without branches, which C2 unrolls and vectorizes), once for
- * each of the two generations allowed, and branches once per page; only a page whose folds are
- * both nonzero (a wrong word, a page that mixes the two generations, or a page whose words wrap)
- * is scanned word by word, which finds the exact first wrong word. The answer is the same as a
- * word-by-word scan's for every input.
+ * branch per word took about a tenth of the job thread's CPU on cached 4 KiB reads). Within one
+ * page the low 56 bits of the words are consecutive multiples of 8 from the page's first one,
+ * unless they wrap past 2^56, so word {@code i} minus {@code 8 * i} is the same value in every
+ * word of a page of one generation. The check copies a page of the read into an array of its
+ * thread, folds {@code (word - 8 * i) ^ expected} of the whole page with OR (a loop without
+ * branches, which C2 unrolls and vectorizes), once for each of the two generations allowed, and
+ * branches once per page; only a page whose folds are both nonzero (a wrong word, a page that
+ * mixes the two generations, or a page whose words wrap) is scanned word by word, which finds
+ * the exact first wrong word. The answer is the same as a word-by-word scan's for every input.
  *
- * <p>Immutable and thread-safe.
+ * <p>Immutable and thread-safe: each thread checks in its own copy of a page.
  */
 final class DataPattern {
     static final int PAGE = 4096;
@@ -39,6 +39,17 @@ final class DataPattern {
     private static final long SALT = 0x6a61696f62656e63L;
     /** The byte offset of each word of a page in it (0, 8, 16, ...): what the check subtracts. */
     private static final long[] WORD_OFFSETS = new long[PAGE / 8];
+    /**
+     * Each checking thread's copy of the page being checked. The check reads a page with one bulk
+     * copy, not a {@code MemorySegment} access per word, although the copy costs about as much as
+     * the fold: an access in the loop checks its segment's session, C2 (HotSpot 25) hoists that
+     * check out of the loop speculating on the session kind profiled first (the confined arena of
+     * {@link BenchFile}'s check of an existing file), the jobs' buffers of an automatic arena then
+     * failed the speculation again after each recompile, and cached io_uring runs fell from about
+     * 790,000 reads/s to 35,000-116,000 (one job) and from 1.3 million to about 30,000 (two jobs).
+     * A loop over a {@code long[]} has no session to check.
+     */
+    private static final ThreadLocal<long[]> PAGE_WORDS = ThreadLocal.withInitial(() -> new long[PAGE / 8]);
 
     static {
         for (int i = 0; i < WORD_OFFSETS.length; i++) {
@@ -100,33 +111,33 @@ final class DataPattern {
             throw new IllegalArgumentException("the data check compares whole 64-bit words: offset " + offset
                     + " and length " + length + " must be non-negative multiples of 8");
         }
+        long[] words = PAGE_WORDS.get();
         long pos = 0;
         while (pos < length) {
             long at = offset + pos;
-            int n = (int) Math.min(length - pos, PAGE - (at & (PAGE - 1)));
-            MemorySegment page = buf.asSlice(pos, n);
+            int count = (int) Math.min(length - pos, PAGE - (at & (PAGE - 1))) >>> 3;
+            MemorySegment.copy(buf, WORD, pos, words, 0, count);
             long first = (pageKey(at >>> 12) + at) & LOW56;
-            if (!holdsOneGeneration(page, first, genA, genB)) {
-                long bad = firstMismatchInPage(page, first, at, genA, genB);
+            if (!holdsOneGeneration(words, count, first, genA, genB)) {
+                long bad = firstMismatchInPage(words, count, first, at, genA, genB);
                 if (bad >= 0) {
                     return bad;
                 }
             }
-            pos += n;
+            pos += 8L * count;
         }
         return -1;
     }
 
     /**
-     * Whether every word of {@code page} (at most one page of the file, starting at a word whose
-     * low 56 bits are {@code first}) is the pattern's, all of generation {@code genA} or all of
-     * {@code genB}. False does not mean a word is wrong: the caller then looks word by word.
-     * Package-private for the test of a page whose words wrap past 2^56, which no real offset is
-     * likely to reach (a chance of about 2^-44 per page).
+     * Whether the first {@code count} of {@code words} (at most one page of the file, starting
+     * at a word whose low 56 bits are {@code first}) are the pattern's, all of generation
+     * {@code genA} or all of {@code genB}. False does not mean a word is wrong: the caller then
+     * looks word by word. Package-private for the test of a page whose words wrap past 2^56, which
+     * no real offset is likely to reach (a chance of about 2^-44 per page).
      */
-    static boolean holdsOneGeneration(MemorySegment page, long first, int genA, int genB) {
-        int words = (int) (page.byteSize() >>> 3);
-        if (first + 8L * words > 1L << 56) {
+    static boolean holdsOneGeneration(long[] words, int count, long first, int genA, int genB) {
+        if (first + 8L * count > 1L << 56) {
             // The low 56 bits wrap within this page: past the wrap, a word of the next generation
             // (carrying into the top byte) would fold like a right one.
             return false;
@@ -134,28 +145,30 @@ final class DataPattern {
         // Word i of generation g is first + 8i + (g << 56) (no carry: first + 8i < 2^56), so
         // y = (word - 8i) ^ (first | genA << 56) is 0 for generation genA and genA ^ genB << 56 for
         // genB, whatever i. Branch-free, with only loads, subtracts, xors and ors, C2 unrolls and
-        // vectorizes it: 2.6 to 3 times faster at 4 KiB than a compare and branch per word.
+        // vectorizes it.
         long expectA = first | (long) genA << 56;
         long aXorB = (long) (genA ^ genB) << 56;
         long foldA = 0;
         long foldB = 0;
-        for (int i = 0; i < words; i++) {
-            long y = (page.getAtIndex(WORD, i) - WORD_OFFSETS[i]) ^ expectA;
+        for (int i = 0; i < count; i++) {
+            long y = (words[i] - WORD_OFFSETS[i]) ^ expectA;
             foldA |= y;
             foldB |= y ^ aXorB;
         }
         return foldA == 0 || foldB == 0;
     }
 
-    /** The file offset of the first word of {@code page} (at file offset {@code at}) that is wrong, or -1. */
-    static long firstMismatchInPage(MemorySegment page, long first, long at, int genA, int genB) {
+    /**
+     * The file offset of the first of the first {@code count} of {@code words} (read at file
+     * offset {@code at}, its low 56 bits {@code first}) that is wrong, or -1.
+     */
+    static long firstMismatchInPage(long[] words, int count, long first, long at, int genA, int genB) {
         long a = (long) genA << 56;
         long b = (long) genB << 56;
-        long n = page.byteSize();
-        for (long pos = 0; pos < n; pos += 8) {
-            long x = page.get(WORD, pos) ^ ((first + pos) & LOW56);
+        for (int i = 0; i < count; i++) {
+            long x = words[i] ^ ((first + 8L * i) & LOW56);
             if (x != a && x != b) {
-                return at + pos;
+                return at + 8L * i;
             }
         }
         return -1;

@@ -19,10 +19,12 @@ import java.util.SplittableRandom;
  * java -cp jaio-cli/target/classes:jaio-cli/target/test-classes dev.jaio.cli.DataCheckTiming [bs [rounds]]
  * </pre>
  *
- * <p>Each check reads one of 32 page-aligned native buffers (128 KiB at 4 KiB blocks: in the L2
- * cache, as a buffer the kernel has just copied a cached read into), filled at random block offsets.
- * Two cases: one generation allowed (a read-only run) and two (a run that writes; the words hold
- * the second).
+ * <p>As in {@code jaio bench}, the JIT first sees checks of slices of a confined arena's chunk on
+ * the main thread (the check of an existing file), then the timed checks run on another thread,
+ * each of one of 32 page-aligned buffers of an automatic arena (a job's: 128 KiB at 4 KiB blocks,
+ * in the L2 cache as a buffer the kernel has just copied a cached read into), filled at random
+ * block offsets. Two cases: one generation allowed (a read-only run) and two (a run that writes;
+ * the words hold the second).
  */
 final class DataCheckTiming {
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
@@ -53,10 +55,38 @@ final class DataCheckTiming {
         return -1;
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         int bs = args.length > 0 ? Integer.parseInt(args[0]) : 4096;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 7;
         DataPattern pattern = new DataPattern(1);
+        checkLikeTheFileCheck(pattern, bs);
+        Thread job = new Thread(() -> timeLikeAJob(pattern, bs, rounds), "job");
+        job.start();
+        job.join();
+    }
+
+    /**
+     * What {@link BenchFile} does first when it adopts an existing file: checks slices of a chunk
+     * of a confined arena, on the main thread, with both checks. The JIT sees these first.
+     */
+    private static void checkLikeTheFileCheck(DataPattern pattern, int bs) {
+        int chunk = Math.max(bs, (1 << 20) / bs * bs);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(chunk, DataPattern.PAGE);
+            for (long at = 0; at < 64L << 20; at += chunk) {
+                pattern.fill(seg, at, chunk, 0);
+                for (int i = 0; i < chunk; i += bs) {
+                    if (pattern.firstMismatch(seg.asSlice(i, bs), at + i, bs, 0, 0) >= 0
+                            || wordByWordBefore(pattern, seg.asSlice(i, bs), at + i, bs, 0, 0) >= 0) {
+                        throw new AssertionError("the fill fails the check at " + (at + i));
+                    }
+                }
+            }
+        }
+    }
+
+    /** The timed checks, on another thread, of buffers of an automatic arena (as {@link JaioJob}'s). */
+    private static void timeLikeAJob(DataPattern pattern, int bs, int rounds) {
         SplittableRandom random = new SplittableRandom(7);
         MemorySegment[] buffers = new MemorySegment[BUFFERS];
         long[] offsets = new long[BUFFERS];

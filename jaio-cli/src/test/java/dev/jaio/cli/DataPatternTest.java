@@ -169,31 +169,30 @@ class DataPatternTest {
      */
     @Test
     void aPageWhoseWordsWrapIsScannedWordByWord() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment page = arena.allocate(4096);
-            long first = (1L << 56) - 2048 + 3;
-            for (int i = 0; i < 512; i++) {
-                page.setAtIndex(WORD, i, ((first + 8L * i) & LOW56) | 6L << 56);
-            }
-            assertFalse(DataPattern.holdsOneGeneration(page, first, 6, 6));
-            assertEquals(-1, DataPattern.firstMismatchInPage(page, first, 4096, 6, 6));
-            assertEquals(-1, DataPattern.firstMismatchInPage(page, first, 4096, 1, 6));
-            // Words that carry out of the low 56 bits (generation 7 after the wrap, not 6).
-            for (int i = 0; i < 512; i++) {
-                page.setAtIndex(WORD, i, (first + 8L * i) | 6L << 56);
-            }
-            assertFalse(DataPattern.holdsOneGeneration(page, first, 6, 6), "words of generation 7 folded as 6");
-            assertEquals(4096 + 8 * 256, DataPattern.firstMismatchInPage(page, first, 4096, 6, 6), "word 256: the first"
-                    + " past 2^56");
-            // The same words just below the wrap are folded.
-            long below = (1L << 56) - 4096;
-            for (int i = 0; i < 512; i++) {
-                page.setAtIndex(WORD, i, (below + 8L * i) | 6L << 56);
-            }
-            assertTrue(DataPattern.holdsOneGeneration(page, below, 6, 6));
-            assertTrue(DataPattern.holdsOneGeneration(page, below, 2, 6));
-            assertFalse(DataPattern.holdsOneGeneration(page, below, 2, 2));
+        long[] page = new long[512];
+        long first = (1L << 56) - 2048 + 3;
+        for (int i = 0; i < 512; i++) {
+            page[i] = ((first + 8L * i) & LOW56) | 6L << 56;
         }
+        assertFalse(DataPattern.holdsOneGeneration(page, 512, first, 6, 6));
+        assertEquals(-1, DataPattern.firstMismatchInPage(page, 512, first, 4096, 6, 6));
+        assertEquals(-1, DataPattern.firstMismatchInPage(page, 512, first, 4096, 1, 6));
+        // Words that carry out of the low 56 bits (generation 7 after the wrap, not 6).
+        for (int i = 0; i < 512; i++) {
+            page[i] = (first + 8L * i) | 6L << 56;
+        }
+        assertFalse(DataPattern.holdsOneGeneration(page, 512, first, 6, 6), "words of generation 7 folded as 6");
+        assertEquals(4096 + 8 * 256, DataPattern.firstMismatchInPage(page, 512, first, 4096, 6, 6),
+                "word 256: the first past 2^56");
+        // Before the wrap, the fold decides: the first 255 words end just below it.
+        assertTrue(DataPattern.holdsOneGeneration(page, 255, first, 6, 6));
+        long below = (1L << 56) - 4096;
+        for (int i = 0; i < 512; i++) {
+            page[i] = (below + 8L * i) | 6L << 56;
+        }
+        assertTrue(DataPattern.holdsOneGeneration(page, 512, below, 6, 6));
+        assertTrue(DataPattern.holdsOneGeneration(page, 512, below, 2, 6));
+        assertFalse(DataPattern.holdsOneGeneration(page, 512, below, 2, 2));
     }
 
     /**

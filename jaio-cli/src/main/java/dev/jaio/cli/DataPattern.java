@@ -159,8 +159,8 @@ final class DataPattern {
     }
 
     /**
-     * The file offset of the first of the first {@code count} of {@code words} (read at file
-     * offset {@code at}, its low 56 bits {@code first}) that is wrong, or -1.
+     * The file offset of the first wrong word among the first {@code count} of {@code words}
+     * (read at file offset {@code at}; the first word's low 56 bits are {@code first}), or -1.
      */
     static long firstMismatchInPage(long[] words, int count, long first, long at, int genA, int genB) {
         long a = (long) genA << 56;

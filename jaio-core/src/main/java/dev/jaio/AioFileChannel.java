@@ -59,6 +59,25 @@ import java.util.concurrent.atomic.AtomicLong;
  *       transfer fails with an {@code IllegalArgumentException} naming it.</li>
  * </ul>
  *
+ * <h2>Submission</h2>
+ * On the io_uring engine, a thread that starts operations in a burst (each {@code read} or
+ * {@code write} less than 50 µs after its previous one, as a thread keeping many futures
+ * outstanding does) has them gathered: the engine prepares each one in the ring and leaves the
+ * {@code io_uring_enter} for later, so that up to 32 operations share one system call. A gathered
+ * operation goes to the kernel, at the latest, when
+ * <ul>
+ *   <li>a thread waits for it or for a stage derived from it ({@code join}, {@code get}), or
+ *       cancels it, or the channel or engine closes;</li>
+ *   <li>32 operations are gathered on its ring, or another submission enters the ring;</li>
+ *   <li>the engine's flusher thread finds it still waiting after one of its 100 µs ticks (so,
+ *       200 µs after it was started; an operation nobody waits for is still carried out).</li>
+ * </ul>
+ * The first operation of a burst, an operation started by a thread that submits now and then, one
+ * started from a handler or a dependent stage, and every fsync go to the kernel at once, as on
+ * the other engines. {@code CompletableFuture.allOf(...).join()} waits on a future of its own,
+ * not on the channel's: the last gathered operations then wait for the flusher's tick; joining
+ * the channel's futures themselves does not.
+ *
  * <h2>Threads</h2>
  * An operation is finished ({@code aioReturn}, the bytes of a heap buffer copied, the buffer's
  * position advanced, the future completed, the {@link CompletionHandler} run) by one of three
@@ -822,7 +841,11 @@ public final class AioFileChannel extends AsynchronousFileChannel {
             InlineCompletions inline = InlineCompletions.current();
             inline.beforeSubmit();
             try {
-                op.aio.submit();
+                if (inline.mayDefer()) {
+                    ((ControlBlock) op.aio).submitDeferrable();
+                } else {
+                    op.aio.submit();
+                }
                 submitted(op, gen);
             } catch (AioException | RuntimeException e) {
                 notSubmitted(op, e);

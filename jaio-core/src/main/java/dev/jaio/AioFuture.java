@@ -9,13 +9,18 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The future of one {@link AioFileChannel} operation. Its {@link #cancel(boolean)} asks the engine
  * to cancel the I/O and returns only once the engine reports the operation over, so that a
- * buffer is never reused while the kernel may still write it. Stages derived from it are plain
- * {@link CompletableFuture}s.
+ * buffer is never reused while the kernel may still write it. Stages derived from it are
+ * {@link CompletableFuture}s whose waits submit what the engine deferred ({@link Stage}).
  *
  * <p>A thread that waits for it ({@link #join()}, {@link #get()}, {@link #get(long, TimeUnit)})
  * while the engine has the operation finishes the operation itself when the engine reports it
  * over (see {@link ChannelOp}'s "Who finishes a submission"): the engine's thread unparks it
  * directly, and stages added with the non-{@code Async} methods run on the waiting thread.
+ *
+ * <p>The engine may have deferred the operation's system call to share it with the next ones
+ * (io_uring, a thread submitting in a burst: see "Submission" in {@link AioFileChannel}): waiting
+ * on this future, or on a stage derived from it ({@link #newIncompleteFuture()}), first gives the
+ * kernel what is deferred.
  */
 final class AioFuture<T> extends CompletableFuture<T> {
     /** The operation and its submission; set once, before the I/O is submitted (volatile: cancel reads them anywhere). */
@@ -77,7 +82,7 @@ final class AioFuture<T> extends CompletableFuture<T> {
 
     @Override
     public T join() {
-        if (!isDone()) {
+        if (!isDone() && !flushDeferred()) {
             awaitAsWaiter(false, 0);
         }
         return super.join();
@@ -85,7 +90,7 @@ final class AioFuture<T> extends CompletableFuture<T> {
 
     @Override
     public T get() throws InterruptedException, ExecutionException {
-        if (!isDone() && awaitAsWaiter(true, 0) == INTERRUPTED) {
+        if (!isDone() && !flushDeferred() && awaitAsWaiter(true, 0) == INTERRUPTED) {
             throw new InterruptedException();
         }
         return super.get();
@@ -93,7 +98,7 @@ final class AioFuture<T> extends CompletableFuture<T> {
 
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-        if (!isDone()) {
+        if (!isDone() && !flushDeferred()) {
             long nanos = Math.max(1, unit.toNanos(timeout));
             int outcome = awaitAsWaiter(true, nanos);
             if (outcome == INTERRUPTED) {
@@ -104,6 +109,18 @@ final class AioFuture<T> extends CompletableFuture<T> {
             }
         }
         return super.get(timeout, unit);
+    }
+
+    /**
+     * Has the engine submit what it deferred, before this thread waits; true if that finished the
+     * operation (a read of the page cache completes inside the submitting call).
+     */
+    private boolean flushDeferred() {
+        ChannelOp o = op;
+        if (o != null) {
+            o.flushDeferred();
+        }
+        return isDone();
     }
 
     /** What {@link #awaitAsWaiter} found. */
@@ -162,8 +179,52 @@ final class AioFuture<T> extends CompletableFuture<T> {
         super.cancel(false);
     }
 
+    /** Stages derived from it: {@link Stage}s, whose waits submit what the engine deferred. */
     @Override
     public <U> CompletableFuture<U> newIncompleteFuture() {
-        return new CompletableFuture<>();
+        return new Stage<>(op);
+    }
+
+    /**
+     * A stage derived from a channel future ({@code thenApply}, {@code thenCompose}, ...): a plain
+     * {@link CompletableFuture}, except that a thread about to wait on it ({@code join},
+     * {@code get}) first has the engine submit what it deferred, so that waiting on a derived stage
+     * never waits for the engine's flusher.
+     */
+    static final class Stage<U> extends CompletableFuture<U> {
+        private final ChannelOp source;
+
+        Stage(ChannelOp source) {
+            this.source = source;
+        }
+
+        private void flushDeferred() {
+            if (source != null && !isDone()) {
+                source.flushDeferred();
+            }
+        }
+
+        @Override
+        public U join() {
+            flushDeferred();
+            return super.join();
+        }
+
+        @Override
+        public U get() throws InterruptedException, ExecutionException {
+            flushDeferred();
+            return super.get();
+        }
+
+        @Override
+        public U get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+            flushDeferred();
+            return super.get(timeout, unit);
+        }
+
+        @Override
+        public <V> CompletableFuture<V> newIncompleteFuture() {
+            return new Stage<>(source);
+        }
     }
 }

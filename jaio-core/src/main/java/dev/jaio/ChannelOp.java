@@ -170,6 +170,26 @@ final class ChannelOp implements CompletionListener {
         }
     }
 
+    /**
+     * Has the engine give the kernel what it deferred (see {@code Operation#flushDeferred}), this
+     * submission included, before the calling thread waits for it. Completions reaped meanwhile
+     * are finished on this thread, as they are after a submission.
+     */
+    void flushDeferred() {
+        dev.jaio.internal.Operation o = ((ControlBlock) aio).op;
+        if (!o.mayBeDeferred()) {
+            return;
+        }
+
+        InlineCompletions inline = InlineCompletions.current();
+        inline.beforeSubmit();
+        try {
+            o.flushDeferred();
+        } finally {
+            inline.afterSubmit();
+        }
+    }
+
     /** The waiter finishes the submission the listener handed it. */
     void finishAsWaiter() {
         waiter = null;

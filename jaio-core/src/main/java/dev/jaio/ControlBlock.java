@@ -53,6 +53,18 @@ abstract sealed class ControlBlock permits AioRead, AioWrite, AioFsync, AioReadv
     }
 
     /**
+     * {@link #submit()} where the engine may defer the system call to join later submissions;
+     * see {@link Operation#submitDeferrable()}. For the channel, which flushes before it waits.
+     */
+    final void submitDeferrable() throws AioException {
+        try {
+            op.submitDeferrable();
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
      * {@code aio_error}; see {@link Aio#error()}.
      *
      * @return the operation's status

@@ -43,6 +43,16 @@ final class InlineCompletions {
         submitting++;
     }
 
+    /**
+     * Whether the submission this thread just began may be deferred by the engine (see
+     * {@code Operation#submitDeferrable}): only a plain submission, not one made while this
+     * thread finishes operations (a handler or a dependent stage, whose thread then goes on to
+     * finish others instead of waiting), nor one on the completion thread.
+     */
+    boolean mayDefer() {
+        return submitting == 1 && depth == 0 && !ChannelCompleter.isCompleterThread();
+    }
+
     /** The submission returned: finishes what was gathered (or hands it on, too deep). */
     void afterSubmit() {
         submitting--;

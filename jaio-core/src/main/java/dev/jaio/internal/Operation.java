@@ -270,6 +270,19 @@ public abstract class Operation {
 
     /** {@code aio_read}/{@code aio_write}/{@code aio_fsync}...: see {@code Aio.submit()}. */
     public final void submit() throws AioException {
+        submit(false);
+    }
+
+    /**
+     * {@link #submit()}, where the engine may leave the operation among its deferred submissions,
+     * handed to the kernel together with later ones (see {@link #startSingleDeferrable()}); for
+     * callers that flush with {@link #flushDeferred()} before they wait for it (the channel).
+     */
+    public final void submitDeferrable() throws AioException {
+        submit(true);
+    }
+
+    private void submit(boolean deferrable) throws AioException {
         requireOpen();
         if (kind.vectored() && !engine.supportsVectored()) {
             throw engine.vectoredUnsupported();
@@ -296,7 +309,7 @@ public abstract class Operation {
             }
             try {
                 stageBuffers();
-                r = startSingle();
+                r = deferrable ? startSingleDeferrable() : startSingle();
             } catch (RuntimeException | Error e) {
                 backToIdle();
                 throw e;
@@ -850,6 +863,34 @@ public abstract class Operation {
 
     /** Starts this one operation: 0, or {@code -errno} if it could not be queued. */
     protected abstract int startSingle();
+
+    /**
+     * Like {@link #startSingle()}, but an engine that submits with a system call may defer the
+     * call: the operation then waits, queued in the engine, until a later submission, a
+     * {@link #flushDeferred()} or the engine's own deadline gives it to the kernel. The default
+     * starts it at once.
+     */
+    protected int startSingleDeferrable() {
+        return startSingle();
+    }
+
+    /**
+     * Gives the kernel at once whatever this operation's engine deferred on the rings this
+     * operation may wait for; a caller about to wait for the operation calls it first. Returns
+     * without doing anything when nothing is deferred, or when the calling thread holds one of the
+     * engine's locks. The default does nothing.
+     */
+    public void flushDeferred() {
+    }
+
+    /**
+     * Whether this operation may be among its engine's deferred submissions (see
+     * {@link #startSingleDeferrable()}): a hint for a caller choosing whether to wait a moment
+     * for others to join the submission, or to {@link #flushDeferred()} at once. The default: false.
+     */
+    public boolean mayBeDeferred() {
+        return false;
+    }
 
     /**
      * Asks the engine whether the I/O completed: {@link #PENDING}, or the result, which the

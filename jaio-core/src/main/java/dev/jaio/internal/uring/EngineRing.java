@@ -42,6 +42,16 @@ final class EngineRing {
      * reaps everything when the wait ends, so the reaper thread need not queue for the lock.
      */
     volatile boolean submitterWaits;
+    /**
+     * SQEs prepared but not yet given to the kernel: deferred submissions (see
+     * {@link UringEngine#submitOneDeferrable}), submitted by the ring's next flush. Written under
+     * submitLock, read anywhere.
+     */
+    volatile int deferred;
+    /** Flushes that gave the kernel deferred SQEs of this ring; written under submitLock. */
+    volatile long deferredFlushes;
+    /** {@link #deferredFlushes} at the {@link SubmissionFlusher}'s previous look; its thread only. */
+    long deferredFlushesSeen = -1;
     /** Whether the kernel wakes the reaper for this ring's completions. Under reapLock. */
     final ReaperArming reaperArming;
     /** Called by {@link SubmissionQueue#withdrawUnconsumed} for each withdrawn SQE's user_data. */

@@ -53,6 +53,10 @@ import java.util.function.IntConsumer;
  *
  * <p><b>Submitting.</b> A submitter fills one SQE per operation and calls {@code io_uring_enter}
  * once for the whole list on its ring (more often only when the list is longer than the ring).
+ * A single operation that its caller allows to be deferred ({@link #submitOneDeferrable}: the
+ * channel's reads and writes, when their thread submits in a burst) is prepared in the ring and
+ * left there for the ring's next {@code io_uring_enter}, at the latest the
+ * {@link SubmissionFlusher}'s: up to {@link #DEFER_LIMIT} of them share one system call.
  *
  * <p><b>Reaping.</b> Completions are reaped by whoever is there first:
  * <ul>
@@ -135,8 +139,10 @@ public final class UringEngine extends JavaCompletingEngine {
     private final int ringCount;
     private final Object ringsLock = new Object();
     private final AtomicInteger nextRing = new AtomicInteger();
-    /** The ring of each thread that used this engine; see {@link #ringOfThisThread()}. */
-    private final ThreadLocal<EngineRing> threadRing = new ThreadLocal<>();
+    /** The ring of each thread that used this engine, and when it last submitted; see {@link #submitterOfThisThread()}. */
+    private final ThreadLocal<Submitter> submitters = new ThreadLocal<>();
+    /** Submits deferred SQEs nobody else submitted in time; see {@link #submitOneDeferrable}. */
+    private final SubmissionFlusher flusher = new SubmissionFlusher("jaio-io_uring-flusher", this::flushStale);
     private final Thread reaper;
     private volatile boolean stopping;
     /** {@code sq_thread_idle} of the engine's SQPOLL thread; 0: no SQPOLL. */
@@ -388,12 +394,27 @@ public final class UringEngine extends JavaCompletingEngine {
      * {@code ThreadLocal} read, nothing allocated).
      */
     EngineRing ringOfThisThread() {
-        EngineRing r = threadRing.get();
-        if (r == null) {
-            r = ringAt(Math.floorMod(nextRing.getAndIncrement(), ringCount));
-            threadRing.set(r);
+        return submitterOfThisThread().ring;
+    }
+
+    /** What the engine keeps of each thread that submits: its ring, and when it last deferred. */
+    private static final class Submitter {
+        final EngineRing ring;
+        /** {@code System.nanoTime()} of the thread's last deferrable submission. */
+        long lastDeferrable = Long.MIN_VALUE / 2;
+
+        Submitter(EngineRing ring) {
+            this.ring = ring;
         }
-        return r;
+    }
+
+    private Submitter submitterOfThisThread() {
+        Submitter s = submitters.get();
+        if (s == null) {
+            s = new Submitter(ringAt(Math.floorMod(nextRing.getAndIncrement(), ringCount)));
+            submitters.set(s);
+        }
+        return s;
     }
 
     /** Ring {@code i}, set up now if it is not yet; ring 0 if that fails. */
@@ -505,6 +526,143 @@ public final class UringEngine extends JavaCompletingEngine {
         }
         reapNow(ring);
         return 0;
+    }
+
+    /**
+     * How close together two deferrable submissions of one thread must come for the second to be
+     * deferred: 50 µs. A thread that submits now and then gets each operation submitted at once;
+     * one that submits in a burst (a thread keeping many futures outstanding) gets them gathered.
+     */
+    static final long BURST_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+    /** At most this many deferred SQEs wait on a ring: the one that makes them this many submits them all. */
+    static final int DEFER_LIMIT = 32;
+
+    /**
+     * {@link #submitOne}, where the {@code io_uring_enter} may be deferred: for a read or write at
+     * an offset that keeps no call order, by a thread whose previous deferrable submission came
+     * less than {@link #BURST_NANOS} before, on a ring without SQPOLL, the SQE is prepared and
+     * left in the ring, unsubmitted. It goes to the kernel with the ring's next flush: another
+     * submission on the ring, the {@link #DEFER_LIMIT}th deferral, a thread about to wait for it
+     * ({@link #flushDeferredFor}), a cancel, or at the latest the {@link SubmissionFlusher}'s
+     * second tick. The operation counts as in the kernel from here on (a cancel submits it and
+     * then the cancel request, in that order). A refused flush later completes it with the errno,
+     * as it does a held-back fsync.
+     */
+    int submitOneDeferrable(UringOperation op) {
+        Submitter me = submitterOfThisThread();
+        long now = System.nanoTime();
+        boolean burst = now - me.lastDeferrable < BURST_NANOS;
+        me.lastDeferrable = now;
+        EngineRing ring = me.ring;
+        if (!burst || op.kind() == OpKind.FSYNC || ring.ring.sqPoll() || op.inCallOrder()) {
+            return submitOne(op);
+        }
+        if (failsWithoutKernel(op)) {
+            return 0;
+        }
+        op.ordered = false;
+        boolean flushed;
+        synchronized (ring.submitLock) {
+            int r = enqueue(ring, op);
+            boolean queued = r == 0;
+            int deferred = ring.sq.unpublished();
+            flushed = queued && deferred >= DEFER_LIMIT;
+            if (flushed) {
+                r = flush(ring);
+                queued = r == 0 || !ring.withdrawn.remove(op);
+            } else if (queued) {
+                ring.deferred = deferred;
+            }
+            if (r < 0) {
+                completeWithdrawn(ring, r); // accepted earlier: they complete with the refusal
+            }
+            if (!queued) {
+                return r;
+            }
+        }
+        if (flushed) {
+            reapNow(ring);
+        } else {
+            flusher.deferred();
+        }
+        return 0;
+    }
+
+    /**
+     * Submits the deferred SQEs of the ring {@code op} went to (of every ring, if {@code op} is
+     * not in the kernel: an fsync held back for a deferred write waits for another ring), and
+     * reaps what they completed; for a thread about to wait for {@code op}. Does nothing for a
+     * thread that holds one of the engine's locks (the flusher submits them in time).
+     */
+    void flushDeferredFor(UringOperation op) {
+        EngineRing ring = op.inKernel ? op.ring : null;
+        if (ring != null) {
+            if (ring.deferred > 0) {
+                flushDeferred(ring);
+            }
+            return;
+        }
+        for (int i = 0; i < ringCount; i++) {
+            EngineRing r = rings.get(i);
+            if (r != null && r.index == i && r.deferred > 0) {
+                flushDeferred(r);
+            }
+        }
+    }
+
+    /** Whether any ring holds deferred SQEs. Any thread. */
+    boolean anyDeferred() {
+        for (int i = 0; i < ringCount; i++) {
+            EngineRing r = rings.get(i);
+            if (r != null && r.deferred > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Submits {@code ring}'s deferred SQEs, then reaps it; nothing if its thread holds an engine lock. */
+    private void flushDeferred(EngineRing ring) {
+        if (holdsAnyLock(ring)) {
+            return;
+        }
+        synchronized (ring.submitLock) {
+            if (ring.deferred == 0) {
+                return; // another flush took them
+            }
+            int r = flush(ring);
+            if (r < 0) {
+                completeWithdrawn(ring, r); // accepted earlier: they complete with the refusal
+            }
+        }
+        reapNow(ring);
+    }
+
+    /**
+     * The {@link SubmissionFlusher}'s tick: submits the deferred SQEs of each ring that held some
+     * at the previous tick and was not flushed since. Returns whether any ring holds deferred SQEs.
+     */
+    private boolean flushStale() {
+        boolean any = false;
+        for (int i = 0; i < ringCount; i++) {
+            EngineRing r = rings.get(i);
+            if (r == null || r.index != i) {
+                continue;
+            }
+            if (r.deferred == 0) {
+                r.deferredFlushesSeen = -1;
+                continue;
+            }
+            long flushes = r.deferredFlushes;
+            if (flushes == r.deferredFlushesSeen) {
+                flushDeferred(r); // deferred for a whole tick: due
+                r.deferredFlushesSeen = -1;
+            } else {
+                r.deferredFlushesSeen = flushes;
+                any = true;
+            }
+        }
+        return any;
     }
 
     /** Submits {@code op} on {@code ring} at once: 0, or the {@code -errno} that left it unqueued. */
@@ -919,6 +1077,7 @@ public final class UringEngine extends JavaCompletingEngine {
      *         in its withdrawn list, for the caller to fail; the ring holds nothing unsubmitted
      */
     private int flush(EngineRing ring) {
+        submitsDeferred(ring);
         while (true) {
             long r = ring.ring.submit();
             if (r >= 0) {
@@ -938,6 +1097,14 @@ public final class UringEngine extends JavaCompletingEngine {
             // A refusal (EPERM from a seccomp filter, ...): the kernel consumed none of the rest.
             ring.sq.withdrawUnconsumed(ring.onWithdrawn);
             return (int) r;
+        }
+    }
+
+    /** A flush of {@code ring} is about to publish every SQE it holds, the deferred ones too. Under its submitLock. */
+    private static void submitsDeferred(EngineRing ring) {
+        if (ring.deferred != 0) {
+            ring.deferred = 0;
+            ring.deferredFlushes++;
         }
     }
 
@@ -977,6 +1144,7 @@ public final class UringEngine extends JavaCompletingEngine {
             }
             // More than the ring holds would never be there at once (the kernel keeps the rest back).
             int target = Math.min(unreaped, ring.cq.entries());
+            submitsDeferred(ring);
             ring.submitterWaits = true; // the reaper leaves this ring alone meanwhile
             ring.reaperArming.quietDuringWait(); // so nothing wakes it for this ring
             int r;
@@ -1380,6 +1548,7 @@ public final class UringEngine extends JavaCompletingEngine {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
         OwnedDescriptors.removeListener(onDescriptorClosing);
+        flusher.stop(); // nothing is deferred (every operation ended), and nothing flushes a closed ring
         stopping = true;
         wakeReaper();
         try {

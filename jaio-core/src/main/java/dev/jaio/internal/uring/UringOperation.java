@@ -125,6 +125,23 @@ final class UringOperation extends Operation {
     }
 
     @Override
+    protected int startSingleDeferrable() {
+        return engine.submitOneDeferrable(this);
+    }
+
+    @Override
+    public void flushDeferred() {
+        engine.flushDeferredFor(this);
+    }
+
+    @Override
+    public boolean mayBeDeferred() {
+        EngineRing r = ring;
+        // Not in the kernel: perhaps an fsync held back for a write deferred on some ring.
+        return inKernel && r != null ? r.deferred > 0 : engine.anyDeferred();
+    }
+
+    @Override
     protected long pollNative() {
         long r = storedResult();
         if (r == PENDING) {

@@ -97,12 +97,16 @@ final class ChannelOp implements CompletionListener {
     ChannelOp nextReady;
     boolean endSeen;
     // ---- the pool's
-    ChannelOp nextFree;
+    /** Its number in its channel, for the channel's free stacks. */
+    final int index;
+    /** The index of the next idle block below it in its free stack, or -1; written before it is pushed. */
+    int nextFreeIndex = -1;
 
-    ChannelOp(AioFileChannel channel, byte kind, Aio aio) {
+    ChannelOp(AioFileChannel channel, byte kind, Aio aio, int index) {
         this.channel = channel;
         this.kind = kind;
         this.aio = aio;
+        this.index = index;
     }
 
     /** The engine tells us the I/O ended (io_uring, threads): see {@link InlineCompletions#ended}. */

@@ -72,6 +72,13 @@ final class ChannelApiJob extends Job {
         for (int s = 0; s < slots.length; s++) {
             // Arena.ofAuto: the buffer jaio hands to the kernel as it is (no staging copy).
             slots[s] = new Slot(Arena.ofAuto().allocate(o.bs(), DataPattern.PAGE));
+            if (o.rw().random && o.api().equals(BenchOptions.API_VTHREADS)) {
+                // Each virtual thread draws its own offsets: a picker shared under a monitor
+                // made hundreds of them wait for each other (blocked on a monitor, a virtual
+                // thread leaves its carrier and needs another thread to resume it).
+                slots[s].ownPicker = new BlockPicker(o.blocks(), true, o.seed(), (index + 1L) << 32 | s, index,
+                        o.numjobs());
+            }
         }
     }
 
@@ -159,6 +166,8 @@ final class ChannelApiJob extends Job {
         boolean write;
         long submittedAt;
         Future<Integer> future;
+        /** The slot's own offsets (random kinds, virtual threads); null: the job's, shared. */
+        BlockPicker ownPicker;
 
         Slot(MemorySegment buffer) {
             this.buffer = buffer;
@@ -167,15 +176,23 @@ final class ChannelApiJob extends Job {
 
         /** Picks the next block (and whether to write it) and fills a write's buffer. */
         void aim() {
-            synchronized (picker) {
-                offset = picker.next() * o.bs();
-                write = o.rw() == BenchOptions.Rw.RANDRW ? picker.nextWrites(o.rwmixread()) : o.rw().writes;
+            if (ownPicker != null) {
+                pick(ownPicker);
+            } else {
+                synchronized (picker) {
+                    pick(picker);
+                }
             }
             if (write) {
                 run.pattern.fill(buffer, offset, o.bs(), run.writeGeneration);
             }
             bytes.clear();
             submittedAt = System.nanoTime();
+        }
+
+        private void pick(BlockPicker p) {
+            offset = p.next() * o.bs();
+            write = o.rw() == BenchOptions.Rw.RANDRW ? p.nextWrites(o.rwmixread()) : o.rw().writes;
         }
 
         Future<Integer> start() {

@@ -40,25 +40,44 @@ public enum BufferLifetime {
     /** Never started: no segment of a confined arena is accessible by it. */
     private static final Thread NOBODY = Thread.ofPlatform().unstarted(() -> { });
 
-    private static final ClassValue<Boolean> NEVER_CLOSED = new ClassValue<>() {
-        @Override
-        protected Boolean computeValue(Class<?> scopeClass) {
-            for (Class<?> c = scopeClass; c != null; c = c.getSuperclass()) {
-                String name = c.getName();
-                if (name.equals("jdk.internal.foreign.GlobalSession") || name.equals("jdk.internal.foreign.ImplicitSession")) {
-                    return true;
-                }
-            }
-            return false;
-        }
-    };
+    /**
+     * The scope classes seen so far, each with whether it is never closed: a small array replaced
+     * whole when a class is added (a handful of classes exist), read without a lock. Not a
+     * {@code ClassValue}: its lookups fall back to a synchronized map when its per-class cache
+     * misses, and a thousand virtual threads aiming buffers at once queued there.
+     */
+    private static volatile Object[] known = new Object[0];
 
     /** The lifetime of {@code segment}'s memory (a native segment). */
     public static BufferLifetime of(MemorySegment segment) {
-        if (NEVER_CLOSED.get(segment.scope().getClass())) {
+        if (neverClosed(segment.scope().getClass())) {
             return REACHABILITY;
         }
         return segment.isAccessibleBy(NOBODY) ? CLOSEABLE : CONFINED;
+    }
+
+    private static boolean neverClosed(Class<?> scopeClass) {
+        Object[] k = known;
+        for (int i = 0; i < k.length; i += 2) {
+            if (k[i] == scopeClass) {
+                return (Boolean) k[i + 1];
+            }
+        }
+        boolean never = false;
+        for (Class<?> c = scopeClass; c != null; c = c.getSuperclass()) {
+            String name = c.getName();
+            if (name.equals("jdk.internal.foreign.GlobalSession") || name.equals("jdk.internal.foreign.ImplicitSession")) {
+                never = true;
+                break;
+            }
+        }
+        synchronized (BufferLifetime.class) {
+            Object[] bigger = java.util.Arrays.copyOf(known, known.length + 2);
+            bigger[bigger.length - 2] = scopeClass;
+            bigger[bigger.length - 1] = never;
+            known = bigger; // a class added twice by racing threads is only an extra entry
+        }
+        return never;
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jaio.AioEngine;
 import dev.jaio.AioFileChannel;
+import dev.jaio.AioOpenOption;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.file.Files;
@@ -231,6 +232,80 @@ class DeferredSubmissionsTest {
                                     || cause instanceof CancellationException,
                             "read " + i + " ended with " + cause);
                 }
+            }
+        }
+    }
+
+    /**
+     * Hundreds of virtual threads reading at once (O_DIRECT, so that many reads are in flight)
+     * hand their reads to a ring's combiner on io_uring, gathered and not yet in the kernel until
+     * it submits them; every seventh read is canceled right after it starts, and the channel is
+     * closed while they read. Every read ends (its bytes, canceled, or the channel's close), none
+     * is lost (each thread's wait returns), and close() returns.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"io_uring", "threads", "posix"})
+    void virtualThreadsReadCancelAndCloseTogether(String engineName) throws Exception {
+        byte[] data = file();
+        for (int round = 0; round < 3; round++) {
+            try (AioEngine engine = AioEngine.open(engineName)) {
+                AioFileChannel ch = AioFileChannel.open(engine, dir.resolve("data"), StandardOpenOption.READ,
+                        AioOpenOption.DIRECT);
+                AtomicInteger wrong = new AtomicInteger(), reads = new AtomicInteger();
+                AtomicReference<Throwable> unexpected = new AtomicReference<>();
+                Thread[] threads = new Thread[300];
+                for (int t = 0; t < threads.length; t++) {
+                    int seed = round * 1000 + t;
+                    threads[t] = Thread.ofVirtual().start(() -> readUntilClosed(ch, data, seed, wrong, reads, unexpected));
+                }
+                Thread.sleep(100 + 100 * round);
+                ch.close();
+                for (Thread t : threads) {
+                    t.join(TimeUnit.SECONDS.toMillis(30));
+                    assertTrue(!t.isAlive(), "a virtual thread still waits for its read after close");
+                }
+                assertEquals(null, unexpected.get(), "a read ended in an unexpected way");
+                assertEquals(0, wrong.get(), "reads with wrong bytes");
+                assertTrue(reads.get() > 0, "no read completed before close");
+            }
+        }
+    }
+
+    private static void readUntilClosed(AioFileChannel ch, byte[] data, int seed, AtomicInteger wrong,
+                                        AtomicInteger reads, AtomicReference<Throwable> unexpected) {
+        SplittableRandom random = new SplittableRandom(seed);
+        ByteBuffer buf = ByteBuffer.allocateDirect(2 * BLOCK).alignedSlice(4096).limit(BLOCK);
+        for (int i = 0; ; i++) {
+            int block = random.nextInt(BLOCKS);
+            buf.clear().limit(BLOCK);
+            CompletableFuture<Integer> f;
+            try {
+                f = ch.read(buf, (long) block * BLOCK);
+            } catch (RuntimeException e) {
+                unexpected.compareAndSet(null, e);
+                return;
+            }
+            if (i % 7 == 3) {
+                f.cancel(false);
+            }
+            try {
+                assertEquals(BLOCK, f.get(30, TimeUnit.SECONDS));
+                if (!sameBytes(data, block, buf)) {
+                    wrong.incrementAndGet();
+                }
+                reads.incrementAndGet();
+            } catch (CancellationException e) {
+                // canceled by this thread: the next read
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof AsynchronousCloseException
+                        || e.getCause() instanceof java.nio.channels.ClosedChannelException) {
+                    return;
+                }
+                unexpected.compareAndSet(null, e.getCause());
+                return;
+            } catch (Exception | AssertionError e) {
+                unexpected.compareAndSet(null, e);
+                return;
             }
         }
     }

@@ -885,8 +885,8 @@ public abstract class Operation {
 
     /**
      * Whether this operation may be among its engine's deferred submissions (see
-     * {@link #startSingleDeferrable()}): a hint for a caller choosing whether to wait a moment
-     * for others to join the submission, or to {@link #flushDeferred()} at once. The default: false.
+     * {@link #startSingleDeferrable()}), so that {@link #flushDeferred()} may have something to
+     * do for it: a cheap check, which spares a waiter the flush's bookkeeping. The default: false.
      */
     public boolean mayBeDeferred() {
         return false;

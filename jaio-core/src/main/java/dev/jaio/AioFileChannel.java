@@ -77,7 +77,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * started from a handler or a dependent stage, and every fsync go to the kernel at once, as on
  * the other engines. {@code CompletableFuture.allOf(...).join()} waits on a future of its own,
  * not on the channel's: the last gathered operations then wait for the flusher's tick (joining
- * the channel's futures themselves does not), and for the next 10 ms the threads of that ring
+ * the channel's futures themselves does not), and for the next 100 ms the threads of that ring
  * submit at once.
  *
  * <p>A virtual thread that reads and then waits submits each read at once, with its own

@@ -187,7 +187,8 @@ public final class AioFileChannel extends AsynchronousFileChannel {
     private final AtomicLongArray freeHeads = new AtomicLongArray(4);
     /** Every block made, by {@link ChannelOp#index}; replaced whole when it grows (under {@code this}). */
     private volatile ChannelOp[] byIndex = new ChannelOp[16];
-    private final List<ChannelOp> all = new ArrayList<>();
+    /** How many blocks were made: the used part of {@link #byIndex}. Under {@code this}. */
+    private int made;
 
     private AioFileChannel(AioEngine engine, AioFile file, Path path, FileChannel meta, boolean readable,
                            boolean writable, ExecutorService executor, long memoryAlignment, long transferAlignment) {
@@ -1206,8 +1207,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         try {
             List<ChannelOp> ops;
             synchronized (this) {
-                ops = List.copyOf(all);
-                all.clear();
+                ops = List.of(java.util.Arrays.copyOf(byIndex, made));
                 for (int kind = 0; kind < freeHeads.length(); kind++) {
                     freeHeads.set(kind, 0);
                 }
@@ -1274,14 +1274,13 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         };
         ChannelOp op;
         synchronized (this) {
-            op = new ChannelOp(this, kind, aio, all.size());
+            op = new ChannelOp(this, kind, aio, made++);
             ChannelOp[] table = byIndex;
             if (op.index == table.length) {
                 table = java.util.Arrays.copyOf(table, 2 * table.length);
             }
             table[op.index] = op;
             byIndex = table; // published before the block can be pooled
-            all.add(op);
         }
         op.completer = completer;
         if (completer.told) {

@@ -1268,21 +1268,13 @@ public final class UringEngine extends JavaCompletingEngine {
     }
 
     /**
-     * Reaps every posted completion of {@code ring}, then arms the reaper for what it leaves in
+     * Reaps every completion of {@code ring}, posted or held back, then arms the reaper for what it leaves in
      * flight (see {@link ReaperArming}); blocks only while another thread reaps it. Every thread
      * that submitted to {@code ring} calls this after its {@code io_uring_enter}. Any thread.
      */
     void reapNow(EngineRing ring) {
         synchronized (ring.reapLock) {
             drainCompletionQueue(ring);
-            if (ring.ring.completionsBacklogged()) {
-                // Completions that overflowed the CQ ring wait in the kernel; GETEVENTS moves them in.
-                long r = ring.ring.enter(0, 0, IoUringAbi.IORING_ENTER_GETEVENTS);
-                if (r < 0 && r != -Errno.EAGAIN.code() && r != -Errno.EBUSY.code()) {
-                    backlogRefused((int) -r);
-                }
-                drainCompletionQueue(ring);
-            }
             if (ring.reaperArming.settle(ring.inFlight.get())) {
                 // Posted before the eventfd was switched on: they signalled nothing.
                 drainCompletionQueue(ring);
@@ -1336,12 +1328,36 @@ public final class UringEngine extends JavaCompletingEngine {
         }
     }
 
-    /** Delivers CQEs until the ring is empty. Under its reapLock. */
+    /**
+     * Delivers every completion of {@code ring}: the CQEs in the ring, and those the kernel holds
+     * back because they did not fit it ({@code IORING_SQ_CQ_OVERFLOW}), which each
+     * {@code io_uring_enter(GETEVENTS)} moves in, up to a ring's worth at a time. It stops only
+     * when the kernel holds none back: a completion that joins the kernel's overflow list does not
+     * move the CQ tail, so it signals no eventfd and wakes no reaper, and later ones join it there;
+     * held-back completions left behind by a reap would wait for a reap that may never come.
+     * Under the ring's reapLock.
+     */
     private void drainCompletionQueue(EngineRing ring) {
-        int n;
-        do {
-            n = ring.cq.reap(onCompletion, REAP_BATCH);
-        } while (n > 0);
+        while (true) {
+            int n;
+            do {
+                n = ring.cq.reap(onCompletion, REAP_BATCH);
+            } while (n > 0);
+            if (!ring.ring.completionsBacklogged()) {
+                return;
+            }
+            long r = ring.ring.enter(0, 0, IoUringAbi.IORING_ENTER_GETEVENTS);
+            if (r < 0 && r != -Errno.EAGAIN.code() && r != -Errno.EBUSY.code()) {
+                backlogRefused((int) -r);
+                return;
+            }
+            if (r < 0 && !ring.cq.mayHaveReady()) {
+                // Back-pressure that moved nothing (not seen for a GETEVENTS that submits
+                // nothing): the reaper tries again.
+                wakeReaper();
+                return;
+            }
+        }
     }
 
     private void onCompletion(long userData, int res, int flags) {

@@ -80,10 +80,15 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * the channel's futures themselves does not), and for the next 100 ms the threads of that ring
  * submit at once.
  *
- * <p>A virtual thread that reads and then waits submits each read at once, with its own
- * {@code io_uring_enter}: it has no burst. (Gathering the reads of many virtual threads into one
- * call was tried, and left out: under load it left O_DIRECT reads submitted to the kernel that
- * never completed; see BENCHMARKS.md.)
+ * <p>A virtual thread's read or write goes to its ring's combiner instead: the thread that finds
+ * nobody submitting on the ring submits everything queued there with one system call (its own
+ * read of the page cache completes inside it, as before), and one that finds another thread
+ * submitting leaves its operation to that thread and returns at once, never queuing on a lock.
+ * When 32 or more operations are in flight on the ring (reads that wait for a device, O_DIRECT),
+ * the combiner first lets the other virtual threads ready on its carrier run once
+ * ({@code Thread.yield()}), so that their operations join the same system call: with a thousand
+ * virtual threads reading O_DIRECT, about a dozen reads share each {@code io_uring_enter} and
+ * each notification of the device.
  *
  * <h2>Threads</h2>
  * An operation is finished ({@code aioReturn}, the bytes of a heap buffer copied, the buffer's

@@ -237,9 +237,10 @@ class DeferredSubmissionsTest {
     }
 
     /**
-     * Hundreds of virtual threads reading at once (O_DIRECT, so that many reads are in flight);
-     * every seventh read is canceled right after it starts, and the channel is closed while they
-     * read. Every read ends (its bytes, canceled, or the channel's close), none
+     * Hundreds of virtual threads reading at once (O_DIRECT, so that many reads are in flight)
+     * hand their reads to a ring's combiner on io_uring, gathered and not yet in the kernel until
+     * it submits them; every seventh read is canceled right after it starts, and the channel is
+     * closed while they read. Every read ends (its bytes, canceled, or the channel's close), none
      * is lost (each thread's wait returns), and close() returns.
      */
     @ParameterizedTest(name = "{0}")

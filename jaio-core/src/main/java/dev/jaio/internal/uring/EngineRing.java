@@ -2,7 +2,9 @@ package dev.jaio.internal.uring;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 
 /**
@@ -54,6 +56,19 @@ final class EngineRing {
     volatile long staleFlushes;
     /** {@link #deferredFlushes} at the {@link SubmissionFlusher}'s previous look; its thread only. */
     long deferredFlushesSeen = -1;
+    /**
+     * Operations virtual threads handed to the ring's combiner, newest first, linked through
+     * {@link UringOperation#nextIncoming}; see {@code UringEngine#submitCombined}. Pushed with a
+     * CAS by any thread, taken whole by the combiner.
+     */
+    final AtomicReference<UringOperation> incoming = new AtomicReference<>();
+    /** Whether a thread is the ring's combiner now: it takes {@link #incoming} and submits it. */
+    final AtomicBoolean combining = new AtomicBoolean();
+    /**
+     * True while a thread reaps the ring (inside {@link #reapLock}): a combiner then leaves the
+     * completions of what it submitted to that thread, whose last look at the ring comes after.
+     */
+    volatile boolean reaping;
     /** Whether the kernel wakes the reaper for this ring's completions. Under reapLock. */
     final ReaperArming reaperArming;
     /** Called by {@link SubmissionQueue#withdrawUnconsumed} for each withdrawn SQE's user_data. */

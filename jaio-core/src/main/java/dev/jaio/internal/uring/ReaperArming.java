@@ -26,7 +26,10 @@ package dev.jaio.internal.uring;
  * <p><b>Why no completion is stranded.</b> An operation counts in its ring's
  * {@link EngineRing#inFlight} from before its SQE is submitted until its CQE is reaped, and every
  * thread that submits to a ring reaps that ring after its {@code io_uring_enter} (the engine's
- * submit paths all end in {@code reapNow}). Take a completion posted while the eventfd is off.
+ * submit paths all end in {@code reapNow}), or, a virtual threads' combiner, finds another thread
+ * inside {@code reapNow} before its settle (the ring's {@code reaping} flag, cleared just before
+ * the settle): that settle then reads a count that includes the combiner's operations, and plays
+ * the part of the combiner's own. Take a completion posted while the eventfd is off.
  * Either it was switched off while the operation was already counted: impossible, {@link #settle}
  * switches off only when it finds nothing in flight. Or the operation was counted after that
  * settle read the count; then its submitter's reap after submitting takes the reap lock after that

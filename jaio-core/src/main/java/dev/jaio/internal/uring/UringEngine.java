@@ -574,13 +574,17 @@ public final class UringEngine extends JavaCompletingEngine {
         boolean burst = now - me.lastDeferrable < BURST_NANOS && now - me.deferAgainAt >= 0;
         me.lastDeferrable = now;
         EngineRing ring = me.ring;
-        if (!burst || op.kind() == OpKind.FSYNC || ring.ring.sqPoll() || op.inCallOrder()) {
+        boolean virtual = Thread.currentThread().isVirtual();
+        if (!(burst || virtual) || op.kind() == OpKind.FSYNC || ring.ring.sqPoll() || op.inCallOrder()) {
             return submitOne(op);
         }
         if (failsWithoutKernel(op)) {
             return 0;
         }
         op.ordered = false;
+        if (virtual) {
+            return submitCombined(ring, op);
+        }
         boolean flushed;
         synchronized (ring.submitLock) {
             int r = enqueue(ring, op);
@@ -609,12 +613,139 @@ public final class UringEngine extends JavaCompletingEngine {
     }
 
     /**
+     * A virtual thread's deferrable submission: {@code op} goes onto {@code ring}'s
+     * {@link EngineRing#incoming} stack, and the thread then tries to become the ring's combiner,
+     * which takes the whole stack under the ring's submitLock, gives each operation its SQE and
+     * submits them with one {@code io_uring_enter}. A thread that finds a combiner at work leaves
+     * its operation to it and returns at once: virtual threads never queue on the ring's monitor
+     * (a virtual thread blocked on a monitor leaves its carrier, and another thread has to wake
+     * it), and the more of them submit at once, the more share one system call. A page-cache read
+     * submitted by its own thread as combiner completes inside that call, as on the ordinary path.
+     *
+     * <p>No operation is left behind: after giving up the combiner's flag the combiner looks at
+     * the stack again (a thread that pushed while it held the flag saw the flag, so its push came
+     * before the combiner's look), and takes it again, {@link #COMBINE_ROUNDS} times at most;
+     * what remains then is the {@link SubmissionFlusher}'s, woken for it.
+     */
+    private int submitCombined(EngineRing ring, UringOperation op) {
+        op.ring = ring; // where a waiter or a cancel finds it while it is gathered
+        op.gathered = true;
+        UringOperation head;
+        do {
+            head = ring.incoming.get();
+            op.nextIncoming = head;
+        } while (!ring.incoming.compareAndSet(head, op));
+        if (ring.inFlight.get() >= GATHER_DEPTH && ring.combining.compareAndSet(false, true)) {
+            // Many in flight (reads that wait for a device): become the combiner, and keep the
+            // flag over one yield, so that the virtual threads ready on this carrier push their
+            // operations and leave them here; then one system call (one device notification)
+            // submits them all. Few in flight (reads of the page cache complete inside their
+            // submission): combine at once, so that this thread finds its read done.
+            Thread.yield();
+            combineHeld(ring);
+        }
+        combine(ring, COMBINE_ROUNDS);
+        return 0;
+    }
+
+    /**
+     * Operations in flight on a ring from which a virtual thread's submission waits one
+     * {@code Thread.yield()} for others to join it; see {@link #submitCombined}.
+     */
+    static final int GATHER_DEPTH = 32;
+
+    /** How many times a combiner takes the incoming stack before it leaves the rest to the flusher. */
+    private static final int COMBINE_ROUNDS = 4;
+
+    /**
+     * Takes and submits {@code ring}'s incoming stack as its combiner, up to {@code rounds} times
+     * while it refills; nothing if another thread is the combiner (that one takes it) or the
+     * calling thread holds one of the engine's locks. Wakes the flusher for what it leaves.
+     */
+    private void combine(EngineRing ring, int rounds) {
+        if (holdsAnyLock(ring)) {
+            flusher.deferred();
+            return;
+        }
+        for (int i = 0; i < rounds; i++) {
+            if (ring.incoming.get() == null || !ring.combining.compareAndSet(false, true)) {
+                return;
+            }
+            combineHeld(ring);
+        }
+        if (ring.incoming.get() != null) {
+            flusher.deferred();
+        }
+    }
+
+    /** One round of {@link #combine} by the thread that holds the ring's combining flag, which it gives up. */
+    private void combineHeld(EngineRing ring) {
+        try {
+            synchronized (ring.submitLock) {
+                submitIncoming(ring, ring.incoming.getAndSet(null));
+            }
+        } finally {
+            ring.combining.set(false);
+        }
+        if (ring.reaping) {
+            // Another thread reaps the ring and has not settled yet: its settle reads the
+            // in-flight count, ours included, so it either arms the eventfd and reaps again
+            // (what completed inside our enter) or finds it armed already (what completed
+            // signalled the reaper): nothing is stranded, and queuing on reapLock would only
+            // park this thread.
+            afterReap(ring);
+        } else {
+            reapNow(ring);
+        }
+    }
+
+    /**
+     * Gives each operation of {@code newestFirst} (a taken incoming stack) its SQE, oldest first,
+     * and submits them. One the kernel refused completes with the refusal: its submitter was
+     * told it was queued. Under the ring's submitLock.
+     */
+    private void submitIncoming(EngineRing ring, UringOperation newestFirst) {
+        UringOperation oldestFirst = null;
+        while (newestFirst != null) {
+            UringOperation next = newestFirst.nextIncoming;
+            newestFirst.nextIncoming = oldestFirst;
+            oldestFirst = newestFirst;
+            newestFirst = next;
+        }
+        int refused = 0;
+        for (UringOperation op = oldestFirst; op != null; ) {
+            UringOperation next = op.nextIncoming;
+            op.nextIncoming = null;
+            int r = refused < 0 ? refused : enqueue(ring, op);
+            op.gathered = false; // after enqueue marked it in the kernel (or it failed)
+            if (r < 0) {
+                refused = r;
+                completeWithdrawn(ring, r);
+                finish(op, r);
+            }
+            op = next;
+        }
+        if (refused == 0) {
+            int r = flush(ring);
+            if (r < 0) {
+                completeWithdrawn(ring, r);
+            }
+        }
+    }
+
+    /**
      * Submits the deferred SQEs of the ring {@code op} went to (of every ring, if {@code op} is
      * not in the kernel: an fsync held back for a deferred write waits for another ring), and
      * reaps what they completed; for a thread about to wait for {@code op}. Does nothing for a
      * thread that holds one of the engine's locks (the flusher submits them in time).
      */
     void flushDeferredFor(UringOperation op) {
+        if (op.gathered) {
+            combine(op.ring, 1); // if another thread combines, it takes op
+            if (!op.gathered) {
+                return;
+            }
+        }
         EngineRing ring = op.inKernel ? op.ring : null;
         if (ring != null) {
             if (ring.deferred > 0) {
@@ -634,7 +765,7 @@ public final class UringEngine extends JavaCompletingEngine {
     boolean anyDeferred() {
         for (int i = 0; i < ringCount; i++) {
             EngineRing r = rings.get(i);
-            if (r != null && r.deferred > 0) {
+            if (r != null && (r.deferred > 0 || r.incoming.get() != null)) {
                 return true;
             }
         }
@@ -668,6 +799,10 @@ public final class UringEngine extends JavaCompletingEngine {
             EngineRing r = rings.get(i);
             if (r == null || r.index != i) {
                 continue;
+            }
+            if (r.incoming.get() != null) {
+                combine(r, 1); // left by a combiner that stopped, or by its last look
+                any |= r.incoming.get() != null;
             }
             if (r.deferred == 0) {
                 r.deferredFlushesSeen = -1;
@@ -1274,12 +1409,22 @@ public final class UringEngine extends JavaCompletingEngine {
      */
     void reapNow(EngineRing ring) {
         synchronized (ring.reapLock) {
-            drainCompletionQueue(ring);
+            ring.reaping = true; // cleared before the settle below: see combine()
+            try {
+                drainCompletionQueue(ring);
+            } finally {
+                ring.reaping = false;
+            }
             if (ring.reaperArming.settle(ring.inFlight.get())) {
                 // Posted before the eventfd was switched on: they signalled nothing.
                 drainCompletionQueue(ring);
             }
         }
+        afterReap(ring);
+    }
+
+    /** What a reap of {@code ring} leaves to do once its locks are left: lanes, held-back fsyncs. */
+    private void afterReap(EngineRing ring) {
         if (!endedLaneHeads.isEmpty()) {
             // A completion ended a lane's head: submit the lane's next, now that reapLock is left;
             // a caller holding a lock (a flush, the in-flight budget, the order lock) leaves it to
@@ -1457,6 +1602,16 @@ public final class UringEngine extends JavaCompletingEngine {
      * request goes to the ring the operation was submitted to.
      */
     int cancel(UringOperation op) {
+        while (op.gathered) {
+            // Accepted but not in the kernel yet: once it is, it is canceled as any other. The
+            // ring's combiner is at work (or just left): wait for it parked, not by spinning with
+            // Thread.yield(), which kept the carriers busy with spinners while the combiner,
+            // woken from the ring's monitor, waited for one.
+            combine(op.ring, 1);
+            if (op.gathered) {
+                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(20));
+            }
+        }
         synchronized (orderLock) {
             op.cancelRequested = true;
             boolean waiting = op.laneWaiting;

@@ -50,6 +50,14 @@ final class UringOperation extends Operation {
      * the submission (under the reap lock for a completion, else under a lock of the engine).
      */
     volatile boolean laneHead;
+    /**
+     * This submission waits in its ring's {@link EngineRing#incoming} stack for the ring's combiner
+     * (see {@code UringEngine#submitCombined}): accepted, not yet in the kernel. Set by the
+     * submitter, cleared by the combiner once the operation has its SQE.
+     */
+    volatile boolean gathered;
+    /** The next operation in {@link EngineRing#incoming}; written before the push, read by the combiner. */
+    UringOperation nextIncoming;
     /** This submission waits in its descriptor's lane and has not reached the kernel. Under the engine's order lock. */
     boolean laneWaiting;
     private MemorySegment iovecs;
@@ -136,6 +144,9 @@ final class UringOperation extends Operation {
 
     @Override
     public boolean mayBeDeferred() {
+        if (gathered) {
+            return true;
+        }
         EngineRing r = ring;
         // Not in the kernel: perhaps an fsync held back for a write deferred on some ring.
         return inKernel && r != null ? r.deferred > 0 : engine.anyDeferred();

@@ -188,13 +188,14 @@ public final class IoUring implements AutoCloseable {
     }
 
     /**
-     * {@link #setup(int, int, RingSyscalls)} with {@code IORING_SETUP_SQPOLL} among the flags: the
-     * poller sleeps after {@code sqThreadIdleMillis} without work, and with
-     * {@code IORING_SETUP_ATTACH_WQ} the ring shares the poller (5.11) and workers of ring
-     * {@code attachTo}.
+     * {@link #setup(int, int, RingSyscalls)} with {@code cqEntries} CQEs (0: the kernel's twice the
+     * SQ) and, when {@code IORING_SETUP_SQPOLL} is among the flags, a poller that sleeps after
+     * {@code sqThreadIdleMillis} without work; with {@code IORING_SETUP_ATTACH_WQ} the ring shares
+     * the poller (5.11) and workers of ring {@code attachTo}.
      */
-    static SetupResult setup(int entries, int flags, RingSyscalls ringSyscalls, int sqThreadIdleMillis, int attachTo) {
-        return setup(entries, 0, flags, SetupSyscall.current(), ringSyscalls, sqThreadIdleMillis, attachTo);
+    static SetupResult setup(int entries, int cqEntries, int flags, RingSyscalls ringSyscalls, int sqThreadIdleMillis,
+            int attachTo) {
+        return setup(entries, cqEntries, flags, SetupSyscall.current(), ringSyscalls, sqThreadIdleMillis, attachTo);
     }
 
     private static SetupResult setup(int entries, int cqEntries, int flags, SetupSyscall syscall,

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * any more. The kernel signals a ring's eventfd only when the CQ ring's tail moves: a completion
  * that joins the overflow list moves nothing and wakes nobody, so a reap that left completions
  * held back (one {@code GETEVENTS} moves at most a ring's worth of them) would strand them for
- * good. Rings of 4 SQEs (a CQ ring of 8) make a list of a few hundred reads overflow it many times
- * over.
+ * good. Rings of 4 SQEs (a CQ ring of 32) make a list of a few hundred reads overflow it many
+ * times over.
  */
 class HeldBackCompletionsTest {
     private static final int BLOCK = 512;
@@ -36,7 +36,7 @@ class HeldBackCompletionsTest {
     @TempDir
     Path dir;
 
-    /** Cached reads complete inside the list's submission: all but 8 of them are held back at once. */
+    /** Cached reads complete inside the list's submission: all but 32 of them are held back at once. */
     @Test
     void aListThatOverflowsTheRingManyTimesOverCallsEveryCallback() throws Exception {
         Path path = dir.resolve("data");

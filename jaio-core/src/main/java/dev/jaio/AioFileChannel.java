@@ -77,8 +77,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * started from a handler or a dependent stage, and every fsync go to the kernel at once, as on
  * the other engines. {@code CompletableFuture.allOf(...).join()} waits on a future of its own,
  * not on the channel's: the last gathered operations then wait for the flusher's tick (joining
- * the channel's futures themselves does not), and for the next 100 ms the threads of that ring
- * submit at once.
+ * the channel's futures themselves does not); when the flusher had to submit a ring's gathered
+ * operations three times in a row, the threads of that ring submit at once for the next 100 ms.
  *
  * <p>A virtual thread's read or write goes to its ring's combiner instead: the thread that finds
  * nobody submitting on the ring submits everything queued there with one system call (its own

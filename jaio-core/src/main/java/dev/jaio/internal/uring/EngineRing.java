@@ -52,10 +52,14 @@ final class EngineRing {
     volatile int deferred;
     /** Flushes that gave the kernel deferred SQEs of this ring; written under submitLock. */
     volatile long deferredFlushes;
-    /** How often the {@link SubmissionFlusher} had to submit this ring's deferred SQEs; written by its thread. */
+    /** How often the {@link SubmissionFlusher} had to submit this ring's deferred SQEs several times in a row; written by its thread. */
     volatile long staleFlushes;
     /** {@link #deferredFlushes} at the {@link SubmissionFlusher}'s previous look; its thread only. */
     long deferredFlushesSeen = -1;
+    /** {@link #deferredFlushes} right after the {@link SubmissionFlusher}'s last flush of this ring; its thread only. */
+    long deferredFlushesAfterRescue = -1;
+    /** The {@link SubmissionFlusher}'s rescues of this ring with no other flush between; its thread only. */
+    int rescuesInARow;
     /**
      * Operations virtual threads handed to the ring's combiner, newest first, linked through
      * {@link UringOperation#nextIncoming}; see {@code UringEngine#submitCombined}. Pushed with a

@@ -547,16 +547,25 @@ public final class UringEngine extends JavaCompletingEngine {
      * How close together two deferrable submissions of one thread must come for the second to be
      * deferred: 50 µs. A thread that submits now and then gets each operation submitted at once;
      * one that submits in a burst (a thread keeping many futures outstanding) gets them gathered.
+     * The distance is measured from the end of the engine's own work for the thread's previous
+     * submission (its system call, or the flush a wait of it made), so that the kernel's time for
+     * a batch does not end the burst that made it.
      */
     static final long BURST_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     /**
      * How long the threads of a ring submit at once after the {@link SubmissionFlusher} had to
-     * submit deferred SQEs of it: 100 ms, so that a thread that never waits on its futures
-     * ({@code allOf}) has about one burst in a thousand delayed. (10 ms was tried: 32-read
+     * submit deferred SQEs of it {@link #RESCUES_BEFORE_BACKOFF} times in a row (no flush of the
+     * ring's own threads between): 100 ms, so that a thread that never waits on its futures
+     * ({@code allOf}) has about three bursts in a thousand delayed. A rescue alone, or two, is a
+     * thread descheduled in its bursts, or paused by the JVM: backing off at every rescue cost a
+     * 32-future thread 28,522 single-read system calls in 3.5 s (4 rescues), and at the second in
+     * a row still 5,000-8,000. (10 ms was tried: 32-read
      * {@code allOf} batches then took 124-156 µs against 97-107 µs without deferral, medians of
      * one run each on a loaded machine; 100 ms: 85-127 µs.)
      */
     static final long STALE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How many rescues of a ring by the {@link SubmissionFlusher} in a row start its back-off: 3. */
+    static final int RESCUES_BEFORE_BACKOFF = 3;
     /** At most this many deferred SQEs wait on a ring: the one that makes them this many submits them all. */
     static final int DEFER_LIMIT = 32;
 
@@ -587,7 +596,9 @@ public final class UringEngine extends JavaCompletingEngine {
         EngineRing ring = me.ring;
         boolean virtual = Thread.currentThread().isVirtual();
         if (!(burst || virtual) || op.kind() == OpKind.FSYNC || ring.ring.sqPoll() || op.inCallOrder()) {
-            return submitOne(op);
+            int r = submitOne(op);
+            me.lastDeferrable = System.nanoTime(); // the burst rule measures the caller's time, not the kernel's
+            return r;
         }
         if (failsWithoutKernel(op)) {
             return 0;
@@ -617,6 +628,9 @@ public final class UringEngine extends JavaCompletingEngine {
         }
         if (flushed) {
             reapNow(ring);
+            // 32 reads of the page cache take the kernel about as long as BURST_NANOS: the next
+            // submission's distance is counted from here, or it would never be part of a burst.
+            me.lastDeferrable = System.nanoTime();
         } else {
             flusher.deferred();
         }
@@ -761,6 +775,10 @@ public final class UringEngine extends JavaCompletingEngine {
         if (ring != null) {
             if (ring.deferred > 0) {
                 flushDeferred(ring);
+                Submitter me = submitters.get();
+                if (me != null) {
+                    me.lastDeferrable = System.nanoTime(); // as after a flush in submitOneDeferrable
+                }
             }
             return;
         }
@@ -821,8 +839,15 @@ public final class UringEngine extends JavaCompletingEngine {
             }
             long flushes = r.deferredFlushes;
             if (flushes == r.deferredFlushesSeen) {
-                r.staleFlushes++; // one writer: this thread
+                r.rescuesInARow = flushes == r.deferredFlushesAfterRescue ? r.rescuesInARow + 1 : 1;
+                if (r.rescuesInARow == RESCUES_BEFORE_BACKOFF) {
+                    // No flush of the ring's threads between these rescues: they do not wait for
+                    // what they defer. (Fewer is a thread descheduled in its bursts.)
+                    r.rescuesInARow = 0;
+                    r.staleFlushes++; // one writer: this thread
+                }
                 flushDeferred(r); // deferred for a whole tick: due
+                r.deferredFlushesAfterRescue = r.deferredFlushes;
                 r.deferredFlushesSeen = -1;
             } else {
                 r.deferredFlushesSeen = flushes;

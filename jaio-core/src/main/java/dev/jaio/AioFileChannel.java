@@ -1,11 +1,13 @@
 package dev.jaio;
 
+import dev.jaio.internal.BufferLifetime;
 import dev.jaio.internal.Callbacks;
 import dev.jaio.internal.Operation;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.AsynchronousFileChannel;
@@ -89,6 +91,17 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * ({@code Thread.yield()}), so that their operations join the same system call: with a thousand
  * virtual threads reading O_DIRECT, about a dozen reads share each {@code io_uring_enter} and
  * each notification of the device.
+ *
+ * <p><b>Reads from the page cache on virtual threads</b>, on every engine: a virtual thread's
+ * {@code read} of a channel opened without O_DIRECT, with no handler and no deadline, into
+ * memory that no one can free meanwhile (a heap or direct {@code ByteBuffer}, a segment of the
+ * global or an automatic arena), is first tried on the spot with
+ * {@code preadv2(..., RWF_NOWAIT)}, which copies what the page cache holds and never waits for
+ * the device: when the cache holds the whole range (or the file ends there), the returned future
+ * is already complete, with the same count, bytes and position as through the engine, and the
+ * carrier was held only for the copy. Otherwise (not cached, partly cached, a segment of a shared
+ * arena, a file system that refuses {@code RWF_NOWAIT}) the read goes to the engine as above.
+ * An uncached read pays one failed system call for the try.
  *
  * <h2>Threads</h2>
  * An operation is finished ({@code aioReturn}, the bytes of a heap buffer copied, the buffer's
@@ -175,6 +188,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
     private final ChannelCompleter completer;
     private final BounceBuffers bounces = new BounceBuffers();
     private final BufferViews views = new BufferViews();
+    private final PageCacheReads pageCache = new PageCacheReads();
     /** O_DIRECT alignment of memory and of offsets and lengths; 0 when not opened with O_DIRECT. */
     private final long memoryAlignment, transferAlignment;
     /** Operations in flight, plus {@link #CLOSED} once closed. */
@@ -849,7 +863,84 @@ public final class AioFileChannel extends AsynchronousFileChannel {
     private <T> CompletableFuture<T> transfer(byte kind, byte resultType, ByteBuffer byteBuffer, MemorySegment segment,
                                               long position, Object attachment, CompletionHandler<Object, Object> handler,
                                               Duration timeout) {
+        if (kind == ChannelOp.READ && handler == null && timeout == null && memoryAlignment == 0
+                && pageCache.worthTrying()) {
+            CompletableFuture<T> done = readFromPageCache(resultType, byteBuffer, segment, position);
+            if (done != null) {
+                return done;
+            }
+        }
         return start(kind, resultType, byteBuffer, segment, position, attachment, handler, timeout, new AioFuture<>());
+    }
+
+    /**
+     * A virtual thread's read served on the spot from the page cache ({@link PageCacheReads}):
+     * its completed future, or null when the engine must read it (not cached whole, a closing
+     * channel, an empty buffer, memory of a closeable arena that only the engine's staging may
+     * hand to the kernel). Nothing of the read is visible before it succeeds: the buffer's
+     * position moves only then.
+     */
+    @SuppressWarnings("unchecked")
+    private <T> CompletableFuture<T> readFromPageCache(byte resultType, ByteBuffer byteBuffer, MemorySegment segment,
+                                                       long position) {
+        long requested = byteBuffer != null ? byteBuffer.remaining() : segment.byteSize();
+        if (requested == 0 || !enter()) {
+            return null;
+        }
+        ChannelOp op = null;
+        MemorySegment bounce = null;
+        try {
+            MemorySegment io;
+            if (byteBuffer == null) {
+                io = segment;
+            } else if (byteBuffer.isDirect()) {
+                io = views.of(byteBuffer);
+            } else {
+                bounce = bounces.take(requested);
+                io = bounce.byteSize() == requested ? bounce : bounce.asSlice(0, requested);
+            }
+            if (bounce == null && BufferLifetime.of(io) != BufferLifetime.REACHABILITY) {
+                return null;
+            }
+            op = take(ChannelOp.READ); // for its scratch: the block itself is not submitted
+            long n = pageCache.read(fd, io, position, op.nowaitScratch());
+            Reference.reachabilityFence(byteBuffer); // its memory, or the segment's, is the kernel's
+            Reference.reachabilityFence(segment);   // to write until the call returns
+            if (n < 0) {
+                return null;
+            }
+            if (byteBuffer != null && n > 0) {
+                if (bounce != null) {
+                    copyOut(bounce, byteBuffer, (int) n);
+                }
+                byteBuffer.position(byteBuffer.position() + (int) n);
+            }
+            long value = n == 0 ? -1 : n;
+            AioFuture<Object> future = new AioFuture<>();
+            // Not a conditional expression (it would box the Integer as a Long). The block's box
+            // of the count, as finish() gives: reads of one size box nothing.
+            Object result;
+            if (resultType == ChannelOp.INT_RESULT) {
+                result = op.boxed((int) value);
+            } else {
+                result = Long.valueOf(value);
+            }
+            future.complete(result);
+            return (CompletableFuture<T>) (CompletableFuture<?>) future;
+        } finally {
+            if (op != null) {
+                recycle(op);
+            }
+            if (bounce != null) {
+                bounces.give(bounce);
+            }
+            leave();
+        }
+    }
+
+    /** How many reads {@link PageCacheReads} served on the spot; for tests. */
+    long pageCacheReads() {
+        return pageCache.served();
     }
 
     /** {@link #transfer} with the future given ({@link AioBatch}'s forces). */

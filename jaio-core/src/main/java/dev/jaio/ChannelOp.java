@@ -66,6 +66,9 @@ final class ChannelOp implements CompletionListener {
     boolean submitted;
     byte canceledBy;
 
+    /** Native scratch of a read served from the page cache ({@link PageCacheReads}); made on first use. */
+    private MemorySegment nowaitScratch;
+
     /** See the class comment: generation (high 32 bits) and the flags below. */
     private volatile long route;
     /** The submitter's submit() returned with the submission in the engine. */
@@ -287,5 +290,15 @@ final class ChannelOp implements CompletionListener {
         } catch (AioException | IllegalStateException e) {
             // EBADF (the channel closed meanwhile) or a closed engine: the operation ends anyway.
         }
+    }
+
+    /** The scratch a {@link PageCacheReads} read of the thread that took this block from the pool uses. */
+    MemorySegment nowaitScratch() {
+        MemorySegment s = nowaitScratch;
+        if (s == null) {
+            s = Arena.ofAuto().allocate(dev.jaio.internal.ffi.FileIo.NOWAIT_SCRATCH_SIZE, 8);
+            nowaitScratch = s;
+        }
+        return s;
     }
 }

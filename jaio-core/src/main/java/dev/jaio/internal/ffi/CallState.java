@@ -46,6 +46,11 @@ public final class CallState {
 
     /** errno as the last capturing downcall on this thread left it. */
     int errno() {
+        return errno(capture);
+    }
+
+    /** errno as a capturing downcall left it in {@code capture} (laid out as {@link #CAPTURE_LAYOUT}). */
+    static int errno(MemorySegment capture) {
         return (int) ERRNO.get(capture, 0L);
     }
 

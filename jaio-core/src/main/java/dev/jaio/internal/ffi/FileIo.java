@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.jaio.Errno;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
@@ -57,6 +58,16 @@ public final class FileIo {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), ERRNO);
     private static final MethodHandle PWRITEV = Libc.downcall("pwritev",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), ERRNO);
+    /**
+     * {@code ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)}
+     * (glibc 2.26, Linux 4.6; {@code RWF_NOWAIT} 4.14): null where the C library lacks it.
+     */
+    private static final MethodHandle PREADV2 = Libc.downcallIfPresent("preadv2",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), ERRNO);
+    /** {@code RWF_NOWAIT}: fail with {@code EAGAIN} rather than wait for the device or a lock. */
+    private static final int RWF_NOWAIT = 0x8;
+    /** Bytes of the scratch {@link #readNowait} needs: an iovec, then the errno capture. */
+    public static final long NOWAIT_SCRATCH_SIZE = IOVEC_SIZE + CallState.CAPTURE_LAYOUT.byteSize();
     private static final MethodHandle FSYNC = Libc.downcall("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO);
     private static final MethodHandle FDATASYNC = Libc.downcall("fdatasync",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO);
@@ -86,6 +97,34 @@ public final class FileIo {
             return r >= 0 ? r : -state.errno();
         } catch (Throwable t) {
             throw Downcalls.unexpected("pread", t);
+        }
+    }
+
+    /**
+     * {@code preadv2(fd, {buf}, 1, offset, RWF_NOWAIT)}: reads what the page cache holds of
+     * {@code buf}'s range without ever waiting for the device: the count (short when only the
+     * start of the range is cached, 0 at the end of the file), or {@code -errno}: {@code EAGAIN}
+     * when the data is not cached (or a lock is taken), {@code EOPNOTSUPP} where the file system
+     * or kernel cannot promise not to wait, or {@code ENOSYS} where the C library has no
+     * {@code preadv2}. {@code scratch} ({@link #NOWAIT_SCRATCH_SIZE} bytes, 8-aligned, the
+     * caller's alone during the call) holds the iovec and the captured errno, so that the call
+     * allocates nothing and needs no per-thread state (a virtual thread may be new for each read).
+     */
+    public static long readNowait(int fd, MemorySegment buf, long offset, MemorySegment scratch) {
+        if (PREADV2 == null) {
+            return -Errno.ENOSYS.code();
+        }
+        scratch.set(JAVA_LONG, IOV_BASE, buf.address());
+        scratch.set(JAVA_LONG, IOV_LEN, buf.byteSize());
+        MemorySegment capture = scratch.asSlice(IOVEC_SIZE, CallState.CAPTURE_LAYOUT.byteSize());
+        try {
+            long r;
+            do {
+                r = (long) PREADV2.invokeExact(capture, fd, scratch, 1, offset, RWF_NOWAIT);
+            } while (r < 0 && CallState.errno(capture) == EINTR);
+            return r >= 0 ? r : -CallState.errno(capture);
+        } catch (Throwable t) {
+            throw Downcalls.unexpected("preadv2", t);
         }
     }
 

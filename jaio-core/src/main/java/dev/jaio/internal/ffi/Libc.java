@@ -59,6 +59,14 @@ public final class Libc {
         return LINKER.downcallHandle(symbol, descriptor, options);
     }
 
+    /** {@link #downcall}, or null when the C library has no symbol {@code name} (a newer function). */
+    @SuppressWarnings("restricted")
+    static MethodHandle downcallIfPresent(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        NativeAccess.ensureEnabled();
+        return LINKER.defaultLookup().find(name).map(symbol -> LINKER.downcallHandle(symbol, descriptor, options))
+                .orElse(null);
+    }
+
     /** Reinterprets a raw pointer returned by C as {@code size} bytes, for the caller to own. */
     @SuppressWarnings("restricted")
     static MemorySegment sized(MemorySegment raw, long size) {

@@ -101,7 +101,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * is already complete, with the same count, bytes and position as through the engine, and the
  * carrier was held only for the copy. Otherwise (not cached, partly cached, a segment of a shared
  * arena, a file system that refuses {@code RWF_NOWAIT}) the read goes to the engine as above.
- * An uncached read pays one failed system call for the try.
+ * An uncached read pays one failed system call for the try; after eight misses in a row only
+ * about one read in 64 is tried, until one is served. Platform threads' reads always go to the
+ * engine (its batches were faster than one system call per read). A channel opened with the
+ * system property {@code dev.jaio.channel.pageCacheReads=false} sends every read to the engine.
  *
  * <h2>Threads</h2>
  * An operation is finished ({@code aioReturn}, the bytes of a heap buffer copied, the buffer's
@@ -188,7 +191,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
     private final ChannelCompleter completer;
     private final BounceBuffers bounces = new BounceBuffers();
     private final BufferViews views = new BufferViews();
-    private final PageCacheReads pageCache = new PageCacheReads();
+    private final PageCacheReads pageCache = PageCacheReads.forNewChannel();
     /** O_DIRECT alignment of memory and of offsets and lengths; 0 when not opened with O_DIRECT. */
     private final long memoryAlignment, transferAlignment;
     /** Operations in flight, plus {@link #CLOSED} once closed. */

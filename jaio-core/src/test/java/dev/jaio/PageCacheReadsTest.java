@@ -226,6 +226,68 @@ class PageCacheReadsTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"posix", "threads", "io_uring"})
+    void aChannelOpenedWithThePropertyFalseSendsEveryReadToTheEngine(String engineName) throws Exception {
+        byte[] data = new byte[4 * BLOCK];
+        new Random(11).nextBytes(data);
+        Path file = cachedFile(data);
+        String before = System.getProperty(PageCacheReads.PROPERTY);
+        System.setProperty(PageCacheReads.PROPERTY, "false");
+        AioFileChannel ch;
+        try {
+            ch = AioFileChannel.open(AioEngine.open(engineName), file, StandardOpenOption.READ);
+        } finally {
+            if (before == null) {
+                System.clearProperty(PageCacheReads.PROPERTY);
+            } else {
+                System.setProperty(PageCacheReads.PROPERTY, before);
+            }
+        }
+        try (AioEngine engine = ch.engine(); ch) {
+            onAVirtualThread(() -> {
+                for (int block = 0; block < 4; block++) {
+                    ByteBuffer b = ByteBuffer.allocateDirect(BLOCK);
+                    assertEquals(BLOCK, ch.read(b, (long) block * BLOCK).join());
+                    b.flip();
+                    byte[] got = new byte[BLOCK];
+                    b.get(got);
+                    assertArrayEquals(Arrays.copyOfRange(data, block * BLOCK, (block + 1) * BLOCK), got);
+                }
+            });
+            assertEquals(0, ch.pageCacheReads(), "the property sends every read to the engine");
+        }
+    }
+
+    /**
+     * A read the page cache cannot serve whole (here: one that the end of the file cuts short)
+     * goes to the engine; after many such misses reads are only sampled, and the first one served
+     * brings every read back.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"posix", "threads", "io_uring"})
+    void readsComeBackAfterManyMisses(String engineName) throws Exception {
+        byte[] data = new byte[BLOCK + 100];
+        new Random(12).nextBytes(data);
+        Path file = cachedFile(data);
+        try (AioEngine engine = AioEngine.open(engineName);
+             AioFileChannel ch = AioFileChannel.open(engine, file, StandardOpenOption.READ)) {
+            onAVirtualThread(() -> {
+                ByteBuffer b = ByteBuffer.allocateDirect(BLOCK);
+                for (int i = 0; i < 200; i++) {
+                    b.clear();
+                    assertEquals(100, ch.read(b, BLOCK).join(), "a read cut short by the end of the file");
+                }
+                assertEquals(0, ch.pageCacheReads(), "short reads are not served on the spot");
+                for (int i = 0; i < 2000; i++) {
+                    b.clear();
+                    assertEquals(BLOCK, ch.read(b, 0).join());
+                }
+            });
+            assertTrue(ch.pageCacheReads() > 1000, "served after the misses: " + ch.pageCacheReads() + " of 2000");
+        }
+    }
+
     private static void check(int expected, int actual, String what) {
         if (expected != actual) {
             throw new AssertionError(what + ": expected " + expected + ", got " + actual);

@@ -39,6 +39,12 @@ class PageCacheReadsTest {
     @TempDir
     Path dir;
 
+    private static byte[] randomBytes(int size, long seed) {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
+        return data;
+    }
+
     private Path cachedFile(byte[] data) throws Exception {
         Path file = dir.resolve("data");
         Files.write(file, data); // just written: in the page cache
@@ -48,8 +54,7 @@ class PageCacheReadsTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"posix", "threads", "io_uring"})
     void virtualThreadsReadCachedBlocksOnTheSpotWithEveryByteRight(String engineName) throws Exception {
-        byte[] data = new byte[BLOCKS * BLOCK];
-        new Random(7).nextBytes(data);
+        byte[] data = randomBytes(BLOCKS * BLOCK, 7);
         Path file = cachedFile(data);
         int threads = 200, readsEach = 20;
         try (AioEngine engine = AioEngine.open(engineName);
@@ -109,8 +114,7 @@ class PageCacheReadsTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"posix", "threads", "io_uring"})
     void theEndOfTheFileAndAShortTailReadAsThroughTheEngine(String engineName) throws Exception {
-        byte[] data = new byte[3 * BLOCK + 100];
-        new Random(8).nextBytes(data);
+        byte[] data = randomBytes(3 * BLOCK + 100, 8);
         Path file = cachedFile(data);
         try (AioEngine engine = AioEngine.open(engineName);
              AioFileChannel ch = AioFileChannel.open(engine, file, StandardOpenOption.READ)) {
@@ -139,8 +143,7 @@ class PageCacheReadsTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"posix", "threads", "io_uring"})
     void platformThreadsSharedArenasAndHandlersGoToTheEngine(String engineName) throws Exception {
-        byte[] data = new byte[4 * BLOCK];
-        new Random(9).nextBytes(data);
+        byte[] data = randomBytes(4 * BLOCK, 9);
         Path file = cachedFile(data);
         try (AioEngine engine = AioEngine.open(engineName);
              AioFileChannel ch = AioFileChannel.open(engine, file, StandardOpenOption.READ);
@@ -175,8 +178,7 @@ class PageCacheReadsTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"posix", "threads", "io_uring"})
     void aClosedChannelFailsTheReadAndACloseUnderReadsEndsThemAll(String engineName) throws Exception {
-        byte[] data = new byte[BLOCKS * BLOCK];
-        new Random(10).nextBytes(data);
+        byte[] data = randomBytes(BLOCKS * BLOCK, 10);
         Path file = cachedFile(data);
         try (AioEngine engine = AioEngine.open(engineName)) {
             AioFileChannel ch = AioFileChannel.open(engine, file, StandardOpenOption.READ);
@@ -229,8 +231,7 @@ class PageCacheReadsTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"posix", "threads", "io_uring"})
     void aChannelOpenedWithThePropertyFalseSendsEveryReadToTheEngine(String engineName) throws Exception {
-        byte[] data = new byte[4 * BLOCK];
-        new Random(11).nextBytes(data);
+        byte[] data = randomBytes(4 * BLOCK, 11);
         Path file = cachedFile(data);
         String before = System.getProperty(PageCacheReads.PROPERTY);
         System.setProperty(PageCacheReads.PROPERTY, "false");
@@ -244,7 +245,8 @@ class PageCacheReadsTest {
                 System.setProperty(PageCacheReads.PROPERTY, before);
             }
         }
-        try (AioEngine engine = ch.engine(); ch) {
+        AioEngine engine = ch.engine(); // the channel's own engine, closed after it
+        try (engine; ch) {
             onAVirtualThread(() -> {
                 for (int block = 0; block < 4; block++) {
                     ByteBuffer b = ByteBuffer.allocateDirect(BLOCK);
@@ -267,8 +269,7 @@ class PageCacheReadsTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"posix", "threads", "io_uring"})
     void readsComeBackAfterManyMisses(String engineName) throws Exception {
-        byte[] data = new byte[BLOCK + 100];
-        new Random(12).nextBytes(data);
+        byte[] data = randomBytes(BLOCK + 100, 12);
         Path file = cachedFile(data);
         try (AioEngine engine = AioEngine.open(engineName);
              AioFileChannel ch = AioFileChannel.open(engine, file, StandardOpenOption.READ)) {

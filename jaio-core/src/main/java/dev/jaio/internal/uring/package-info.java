@@ -34,9 +34,12 @@
  * {@code io_uring_enter}, by waiting threads, and by a reaper thread woken through an eventfd that
  * the kernel signals only while a ring has operations in flight after its last reap
  * ({@code ReaperArming}, with {@code IORING_CQ_EVENTFD_DISABLED}): cached reads reaped by their
- * submitter wake nobody. Operations a caller lets it defer (the channel's, in a burst) wait in
- * the ring for its next {@code io_uring_enter}, gathered up to 32 per call; {@code SubmissionFlusher}
- * submits those nobody else did within a tick. Its control block {@code UringOperation} holds data: its request as plain values
+ * submitter wake nobody. Each ring's CQ holds 8 CQEs per SQE; completions beyond it are held
+ * back by the kernel (its overflow list, which signals no eventfd), and every reap moves them in
+ * until none is left. Operations a caller lets it defer (the channel's, in a burst) wait in
+ * the ring for its next {@code io_uring_enter}, gathered up to 32 per call; virtual threads hand
+ * theirs to the ring's combiner; {@code SubmissionFlusher} submits those nobody else did within a
+ * tick. Its control block {@code UringOperation} holds data: its request as plain values
  * ({@code UringRequest}), its index and generation, which {@code UserData} encodes into the
  * 64-bit {@code user_data}; a cancel's outcome is a {@code CancelOutcome}. Only the engine fills
  * SQEs and reaps CQEs.

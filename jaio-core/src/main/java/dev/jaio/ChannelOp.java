@@ -1,6 +1,7 @@
 package dev.jaio;
 
 import dev.jaio.internal.CompletionListener;
+import dev.jaio.internal.ffi.FileIo;
 import java.lang.foreign.Arena;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -67,7 +68,7 @@ final class ChannelOp implements CompletionListener {
     byte canceledBy;
 
     /** Native scratch of a read served from the page cache ({@link PageCacheReads}); made on first use. */
-    private MemorySegment nowaitScratch;
+    private FileIo.NowaitScratch nowaitScratch;
 
     /** See the class comment: generation (high 32 bits) and the flags below. */
     private volatile long route;
@@ -293,10 +294,10 @@ final class ChannelOp implements CompletionListener {
     }
 
     /** The scratch a {@link PageCacheReads} read of the thread that took this block from the pool uses. */
-    MemorySegment nowaitScratch() {
-        MemorySegment s = nowaitScratch;
+    FileIo.NowaitScratch nowaitScratch() {
+        FileIo.NowaitScratch s = nowaitScratch;
         if (s == null) {
-            s = Arena.ofAuto().allocate(dev.jaio.internal.ffi.FileIo.NOWAIT_SCRATCH_SIZE, 8);
+            s = new FileIo.NowaitScratch();
             nowaitScratch = s;
         }
         return s;

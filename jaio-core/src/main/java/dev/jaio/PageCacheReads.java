@@ -65,10 +65,10 @@ final class PageCacheReads {
      * Reads all of {@code dst} at {@code position} if the page cache holds it.
      *
      * @param dst native memory that stays valid during the call (not of a closeable arena)
-     * @param scratch {@link FileIo#NOWAIT_SCRATCH_SIZE} bytes, the caller's alone during the call
+     * @param scratch the caller's alone during the call
      * @return the count ({@code dst}'s size), 0 at the end of the file, or -1: the engine must read it
      */
-    long read(int fd, MemorySegment dst, long position, MemorySegment scratch) {
+    long read(int fd, MemorySegment dst, long position, FileIo.NowaitScratch scratch) {
         long n = FileIo.readNowait(fd, dst, position, scratch);
         if (n == dst.byteSize() || n == 0) {
             if (missesInARow != 0) {

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.jaio.Errno;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
@@ -66,8 +67,6 @@ public final class FileIo {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), ERRNO);
     /** {@code RWF_NOWAIT}: fail with {@code EAGAIN} rather than wait for the device or a lock. */
     private static final int RWF_NOWAIT = 0x8;
-    /** Bytes of the scratch {@link #readNowait} needs: an iovec, then the errno capture. */
-    public static final long NOWAIT_SCRATCH_SIZE = IOVEC_SIZE + CallState.CAPTURE_LAYOUT.byteSize();
     private static final MethodHandle FSYNC = Libc.downcall("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO);
     private static final MethodHandle FDATASYNC = Libc.downcall("fdatasync",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO);
@@ -106,21 +105,22 @@ public final class FileIo {
      * start of the range is cached, 0 at the end of the file), or {@code -errno}: {@code EAGAIN}
      * when the data is not cached (or a lock is taken), {@code EOPNOTSUPP} where the file system
      * or kernel cannot promise not to wait, or {@code ENOSYS} where the C library has no
-     * {@code preadv2}. {@code scratch} ({@link #NOWAIT_SCRATCH_SIZE} bytes, 8-aligned, the
-     * caller's alone during the call) holds the iovec and the captured errno, so that the call
-     * allocates nothing and needs no per-thread state (a virtual thread may be new for each read).
+     * {@code preadv2}. {@code scratch}, the caller's alone during the call, holds the iovec and
+     * the captured errno, so that the call allocates nothing and needs no per-thread state (a
+     * virtual thread may be new for each read).
      */
-    public static long readNowait(int fd, MemorySegment buf, long offset, MemorySegment scratch) {
+    public static long readNowait(int fd, MemorySegment buf, long offset, NowaitScratch scratch) {
         if (PREADV2 == null) {
             return -Errno.ENOSYS.code();
         }
-        scratch.set(JAVA_LONG, IOV_BASE, buf.address());
-        scratch.set(JAVA_LONG, IOV_LEN, buf.byteSize());
-        MemorySegment capture = scratch.asSlice(IOVEC_SIZE, CallState.CAPTURE_LAYOUT.byteSize());
+        MemorySegment iov = scratch.iovec;
+        MemorySegment capture = scratch.capture;
+        iov.set(JAVA_LONG, IOV_BASE, buf.address());
+        iov.set(JAVA_LONG, IOV_LEN, buf.byteSize());
         try {
             long r;
             do {
-                r = (long) PREADV2.invokeExact(capture, fd, scratch, 1, offset, RWF_NOWAIT);
+                r = (long) PREADV2.invokeExact(capture, fd, iov, 1, offset, RWF_NOWAIT);
             } while (r < 0 && CallState.errno(capture) == EINTR);
             return r >= 0 ? r : -CallState.errno(capture);
         } catch (Throwable t) {
@@ -204,5 +204,21 @@ public final class FileIo {
     /** The one EINTR loop: retry while the call failed with EINTR. */
     private static boolean retry(long r, CallState state) {
         return r < 0 && state.errno() == EINTR;
+    }
+
+    /**
+     * The native memory one {@link #readNowait} at a time needs: an iovec and the errno capture,
+     * from an automatic arena (freed by the GC with this object). Not thread-safe: one user at a
+     * time.
+     */
+    public static final class NowaitScratch {
+        final MemorySegment iovec;
+        final MemorySegment capture;
+
+        public NowaitScratch() {
+            Arena arena = Arena.ofAuto();
+            this.iovec = arena.allocate(IOVEC);
+            this.capture = arena.allocate(CallState.CAPTURE_LAYOUT);
+        }
     }
 }

@@ -130,8 +130,10 @@ public final class UringEngine extends JavaCompletingEngine {
      * twice the SQ. Futures and virtual threads keep far more operations in flight than a list
      * does (1,000 virtual threads reading O_DIRECT left 1,500 on one ring); every completion
      * beyond the CQ ring costs the kernel an allocation on its overflow list, and its move back
-     * a {@code GETEVENTS} (see {@link #drainCompletionQueue}). 1,000 virtual threads reading
-     * O_DIRECT did 2.56 times as many reads with a CQ of 2,048 as with 512 (BENCHMARKS.md).
+     * a {@code GETEVENTS} (see {@link #drainCompletionQueue}). In one A/B sitting, 1,000 virtual
+     * threads reading O_DIRECT did 2.56 times as many reads as 8120e1e with a CQ of 2,048 and 1.31
+     * times with 512 (with the kernel's io_uring trace events on, which made each overflow cost
+     * more; BENCHMARKS.md, sixth sitting).
      * Clamped by the kernel (IORING_SETUP_CLAMP) to its maximum.
      */
     static final int CQ_PER_SQ = 8;

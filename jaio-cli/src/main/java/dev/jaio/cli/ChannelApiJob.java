@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
 
 /**
  * The job of {@code --api channel|futures|vthreads}: the same I/O as the other jobs through an
@@ -31,7 +32,11 @@ import org.HdrHistogram.ConcurrentHistogram;
  *       writes ({@code read(buf, pos).join()}, or {@code FileChannel.read}); the job samples how
  *       many platform threads the process has and prints the peak.</li>
  * </ul>
- * Completions run on other threads (the channel's, or the virtual threads): counters are concurrent.
+ * With {@code channel} and {@code vthreads}, completions are counted on other threads (the
+ * channel's, or the virtual threads): the counters and the latency histogram are concurrent ones.
+ * With {@code futures} everything runs on the job's thread, and the job counts as the lists' job
+ * does: plain counters and histogram, and one clock reading per operation (the time it was seen
+ * complete is the next one's submission time), so that the two APIs pay the same for being measured.
  */
 final class ChannelApiJob extends Job {
     private final BenchOptions o;
@@ -47,12 +52,17 @@ final class ChannelApiJob extends Job {
     private final LongAdder fsyncs = new LongAdder();
     private final LongAdder readsChecked = new LongAdder();
     private final AtomicInteger writesSinceFsync = new AtomicInteger();
+    /** {@code futures}: the counts, kept by the job's thread alone. */
+    private final boolean oneThread;
+    private long iosOfOneThread, readsCheckedOfOneThread, completionsOfOneThread;
     private int threadsBefore, threadsPeak;
 
     /** {@code engine}: jaio's channel on it; null: the JDK's (afc, filechannel). */
     ChannelApiJob(Run run, int index, AioEngine engine) {
-        super(run, index, new ConcurrentHistogram(Run.HIGHEST_LATENCY, 3));
+        super(run, index, run.options.api().equals(BenchOptions.API_FUTURES)
+                ? new Histogram(Run.HIGHEST_LATENCY, 3) : new ConcurrentHistogram(Run.HIGHEST_LATENCY, 3));
         this.o = run.options;
+        this.oneThread = o.api().equals(BenchOptions.API_FUTURES);
         this.engine = engine;
         this.picker = new BlockPicker(o.blocks(), o.rw().random, o.seed(), index, index, o.numjobs());
         this.fsyncEvery = o.rw().writes ? o.fsync() : 0;
@@ -95,7 +105,7 @@ final class ChannelApiJob extends Job {
     private void handlers() throws InterruptedException {
         outstanding.set(slots.length);
         for (Slot s : slots) {
-            s.next();
+            s.next(System.nanoTime());
         }
         while (!finished.await(100, TimeUnit.MILLISECONDS)) {
             // Completions end the run themselves; a failure stops them too.
@@ -103,8 +113,9 @@ final class ChannelApiJob extends Job {
     }
 
     private void futures() throws Exception {
+        long now = System.nanoTime();
         for (Slot s : slots) {
-            s.aim();
+            s.aim(now);
             s.future = s.start();
         }
         int live = slots.length;
@@ -122,11 +133,11 @@ final class ChannelApiJob extends Job {
                 s.future = s.start();
                 continue;
             }
-            long now = s.done();
+            now = s.done();
             if (now >= run.endNanos || run.stopped()) {
                 live--;
             } else {
-                s.aim();
+                s.aim(now);
                 s.future = s.start();
             }
         }
@@ -174,8 +185,13 @@ final class ChannelApiJob extends Job {
             this.bytes = buffer.asByteBuffer();
         }
 
-        /** Picks the next block (and whether to write it) and fills a write's buffer. */
+        /** Picks the next block (and whether to write it) and fills a write's buffer; submitted now. */
         void aim() {
+            aim(System.nanoTime());
+        }
+
+        /** {@link #aim()}, submitted at {@code now}: the clock the caller just read. */
+        void aim(long now) {
             if (ownPicker != null) {
                 pick(ownPicker);
             } else {
@@ -187,7 +203,7 @@ final class ChannelApiJob extends Job {
                 run.pattern.fill(buffer, offset, o.bs(), run.writeGeneration);
             }
             bytes.clear();
-            submittedAt = System.nanoTime();
+            submittedAt = now;
         }
 
         private void pick(BlockPicker p) {
@@ -215,17 +231,27 @@ final class ChannelApiJob extends Job {
                 }
             } else {
                 run.checkRead(buffer, offset);
-                readsChecked.increment();
+                if (oneThread) {
+                    readsCheckedOfOneThread++;
+                } else {
+                    readsChecked.increment();
+                }
             }
-            if (measured(now, submittedAt)) {
-                ios.increment();
+            boolean measured = measured(now, submittedAt);
+            if (oneThread) {
+                iosOfOneThread += measured ? 1 : 0;
+                completions.lazySet(++completionsOfOneThread);
+            } else {
+                if (measured) {
+                    ios.increment();
+                }
+                completions.incrementAndGet();
             }
-            completions.incrementAndGet();
             return now;
         }
 
-        void next() {
-            aim();
+        void next(long now) {
+            aim(now);
             issue();
         }
 
@@ -255,7 +281,7 @@ final class ChannelApiJob extends Job {
                 if (now >= run.endNanos || run.stopped()) {
                     slotDone();
                 } else {
-                    next();
+                    next(now);
                 }
             } catch (Throwable t) {
                 failed(t, null);
@@ -270,8 +296,9 @@ final class ChannelApiJob extends Job {
 
         /** vthreads: blocking operations on this virtual thread until the end of the run. */
         void blockingLoop() throws Exception {
+            long now = System.nanoTime();
             while (!run.stopped()) {
-                aim();
+                aim(now);
                 while (bytes.hasRemaining()) {
                     int n;
                     if (fileChannel != null) {
@@ -286,7 +313,8 @@ final class ChannelApiJob extends Job {
                         throw new EOFException("the file ended at " + (offset + bytes.position()));
                     }
                 }
-                if (done() >= run.endNanos) {
+                now = done();
+                if (now >= run.endNanos) {
                     return;
                 }
             }
@@ -315,7 +343,7 @@ final class ChannelApiJob extends Job {
 
     @Override
     long ios() {
-        return ios.sum();
+        return ios.sum() + iosOfOneThread;
     }
 
     @Override
@@ -325,6 +353,6 @@ final class ChannelApiJob extends Job {
 
     @Override
     long readsChecked() {
-        return readsChecked.sum();
+        return readsChecked.sum() + readsCheckedOfOneThread;
     }
 }

@@ -23,7 +23,8 @@ import java.util.concurrent.Future;
  *
  * <p><b>Who finishes a submission</b> (on the engines that tell listeners: io_uring, threads) is
  * decided in one word, {@link #route}: the submission's generation in the high 32 bits and the
- * flags {@link #SUBMITTED}, {@link #WAITING}, {@link #HANDED}, {@link #TO_WAITER} in the low ones,
+ * flags {@link #SUBMITTED}, {@link #WAITING}, {@link #HANDED}, {@link #TO_WAITER} in the low ones
+ * (and {@link #CANCEL_ASKED}, which hands a cancel to the submitter),
  * each change a CAS. A thread that waits for the future ({@code get}, {@code join}) of a
  * submission the engine has ({@code SUBMITTED}) marks itself {@code WAITING} (one at a time; the
  * others wait on the future). When the engine reports the I/O over, {@link #ioCompleted()} either
@@ -60,11 +61,12 @@ final class ChannelOp implements CompletionListener {
     Object attachment;
     /** The deadline's timer task, canceled when the submission ends first; or null. */
     java.util.concurrent.Future<?> deadline;
-    /** Under this op's monitor. */
+    /**
+     * {@code generation}, {@code inFlight}, {@code canceledBy}: under this op's monitor, except in
+     * {@link #begin()}, which no cancel of the generation it begins can overlap.
+     */
     int generation;
     boolean inFlight;
-    /** The submitter's submit() returned. */
-    boolean submitted;
     byte canceledBy;
 
     /** Native scratch of a read served from the page cache ({@link PageCacheReads}); made on first use. */
@@ -80,6 +82,11 @@ final class ChannelOp implements CompletionListener {
     static final long HANDED = 4;
     /** The listener ran while {@link #waiter} waited: that thread finishes it. */
     static final long TO_WAITER = 8;
+    /**
+     * A cancel came before {@link #SUBMITTED}: the submitter carries it out in
+     * {@link #submittedNow} (set by {@link #cancel}, under the monitor).
+     */
+    static final long CANCEL_ASKED = 16;
     private static final VarHandle ROUTE;
     private static final VarHandle WAITER;
     /** The thread marked {@link #WAITING}; set before the mark, cleared by that thread when it stops waiting. */
@@ -218,10 +225,19 @@ final class ChannelOp implements CompletionListener {
         return b;
     }
 
-    /** Marks the submission begun (not yet handed to the engine); returns its generation, the name cancels use. */
-    synchronized int begin() {
+    /**
+     * Marks the submission begun (not yet handed to the engine); returns its generation, the name
+     * cancels use.
+     *
+     * <p>Without the monitor: the block is idle, taken from the pool by the calling thread (the
+     * pool's CAS orders this after the previous submission's {@link #returnAndEnd}). The only
+     * other threads that can reach it now are late cancels of an earlier generation (a timer, a
+     * stale future), and those find {@code gen != generation} under the monitor and do nothing,
+     * whatever they read of the fields written here. A cancel of this generation needs its
+     * future or its timer, and both are handed out after this returns.
+     */
+    int begin() {
         inFlight = true;
-        submitted = false;
         canceledBy = NOT_CANCELED;
         route = (long) generation << 32;
         return generation;
@@ -229,17 +245,25 @@ final class ChannelOp implements CompletionListener {
 
     /**
      * The submitter's {@code submit()} of generation {@code gen} returned: a cancel asked for
-     * meanwhile is carried out now, by the submitter. (A block is driven by one thread at a
-     * time: nobody calls {@code cancel()} on it while its submitter is inside {@code submit()}.)
+     * meanwhile ({@link #CANCEL_ASKED}) is carried out now, by the submitter. One CAS on
+     * {@link #route}, and the monitor only for such a cancel: if the submission already ended
+     * (and its block may have begun another), the generation in {@code route} or under the
+     * monitor says so, and nothing is done.
      */
-    synchronized void submittedNow(int gen) {
-        if (!inFlight || gen != generation) {
-            return; // already ended
-        }
-        submitted = true;
-        ROUTE.getAndBitwiseOr(this, SUBMITTED); // waiters may now wait to finish it (enterWait)
-        if (canceledBy != NOT_CANCELED) {
-            cancelInEngine();
+    void submittedNow(int gen) {
+        long r;
+        do {
+            r = route;
+            if ((int) (r >>> 32) != gen) {
+                return; // ended, and the block begun again
+            }
+        } while (!ROUTE.compareAndSet(this, r, r | SUBMITTED)); // waiters may now wait to finish it (enterWait)
+        if ((r & CANCEL_ASKED) != 0) {
+            synchronized (this) {
+                if (inFlight && gen == generation) {
+                    cancelInEngine();
+                }
+            }
         }
     }
 
@@ -279,8 +303,15 @@ final class ChannelOp implements CompletionListener {
         if (canceledBy == NOT_CANCELED) {
             canceledBy = why;
         }
-        if (submitted) {
-            cancelInEngine();
+        while (true) {
+            long r = route;
+            if ((r & SUBMITTED) != 0) {
+                cancelInEngine();
+                break;
+            }
+            if (ROUTE.compareAndSet(this, r, r | CANCEL_ASKED)) {
+                break; // the submitter carries it out when its submit() returns (submittedNow)
+            }
         }
         return true;
     }

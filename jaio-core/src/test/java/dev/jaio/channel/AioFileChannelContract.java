@@ -229,6 +229,40 @@ abstract class AioFileChannelContract extends AsynchronousFileChannelContract {
         }
     }
 
+    /**
+     * Deadlines of 0 to 19 µs pass while their read is being submitted, or just after: the timer's
+     * cancel then comes before the submitter's {@code submit()} returned, and the submitter has to
+     * carry it out. 200 reads of an empty FIFO: on an engine that cancels pipe reads each one ends
+     * with InterruptedByTimeoutException, none left waiting for bytes that never come; on the
+     * others each ends, canceled before its thread took it or reading the bytes written then.
+     */
+    @Test
+    void deadlinesThatPassDuringTheSubmissionStillCancel() throws Exception {
+        Path fifo = fifo();
+        AioFileChannel ch = (AioFileChannel) open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        boolean cancels = tested.kind().cancelsWaitingPipeReads();
+        for (int i = 0; i < 200; i++) {
+            String which = "read " + i + ", deadline " + i % 20 + " µs";
+            CompletableFuture<Integer> read = ch.read(ByteBuffer.allocate(5), 0, Duration.ofNanos(i % 20 * 1_000L));
+            if (!cancels) {
+                try {
+                    read.get(50, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException running) {
+                    feed(fifo, "fifo!"); // its thread reads the pipe: give it bytes
+                } catch (ExecutionException canceledInTheQueue) {
+                    // checked below
+                }
+            }
+            try {
+                int n = read.get(10, TimeUnit.SECONDS);
+                assertFalse(cancels, which + " read " + n + " bytes nobody wrote");
+                assertEquals(5, n, which);
+            } catch (ExecutionException e) {
+                assertInstanceOf(InterruptedByTimeoutException.class, e.getCause(), which);
+            }
+        }
+    }
+
     /** Future.cancel: true (and CancellationException) only once the engine canceled the read; else the result stands. */
     @Test
     void cancelWaitsForTheEngine() throws Exception {

@@ -175,6 +175,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * the descriptor closed (glibc's worker threads use its number). Called on the completion thread,
  * it does not wait: the descriptor is closed once the last operation has ended.
  *
+ * <p>Closing the channel's engine ({@link AioEngine#close()}) ends its operations too: those in
+ * flight, and every one started afterwards, complete with {@link AsynchronousCloseException},
+ * whose cause is the engine's {@code IllegalStateException}; no {@code read}, {@code write} or
+ * {@code forceAsync} throws it. Close the channel as well, to close its descriptor.
+ *
  * <p>Thread-safe.
  */
 public final class AioFileChannel extends AsynchronousFileChannel {
@@ -905,7 +910,11 @@ public final class AioFileChannel extends AsynchronousFileChannel {
             if (bounce == null && BufferLifetime.of(io) != BufferLifetime.REACHABILITY) {
                 return null;
             }
-            op = take(ChannelOp.READ); // for its scratch: the block itself is not submitted
+            try {
+                op = take(ChannelOp.READ); // for its scratch: the block itself is not submitted
+            } catch (IllegalStateException engineClosed) {
+                return null; // the engine's path fails the read as it fails every other
+            }
             long n = pageCache.read(fd, io, position, op.nowaitScratch());
             Reference.reachabilityFence(byteBuffer); // its memory, or the segment's, is the kernel's
             Reference.reachabilityFence(segment);   // to write until the call returns
@@ -982,7 +991,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
      * Everything of starting an operation but the submission: checks the buffer, takes a pooled
      * block, aims it, counts it in flight and ties {@code future} to it. Returns the block to
      * submit, or null when the operation is already over ({@code future} completed: an empty
-     * buffer, a closed channel).
+     * buffer, a closed channel, a closed engine).
      *
      * @throws IllegalArgumentException for a buffer the engine refuses or a misaligned O_DIRECT transfer
      */
@@ -1033,6 +1042,13 @@ public final class AioFileChannel extends AsynchronousFileChannel {
             op = take(kind);
         } catch (RuntimeException | Error e) {
             leave();
+            if (bounce != null) {
+                bounces.give(bounce);
+            }
+            if (e instanceof IllegalStateException && engineClosed()) {
+                complete(future, resultType, 0, closedEngine(e), attachment, handler);
+                return null;
+            }
             throw e;
         }
         op.resultType = resultType;
@@ -1059,6 +1075,11 @@ public final class AioFileChannel extends AsynchronousFileChannel {
             }
             recycle(op);
             leave();
+            if (e instanceof IllegalStateException && engineClosed()) {
+                // The engine closed its blocks, this pooled one too: the channel can do no more I/O.
+                complete(future, resultType, 0, closedEngine(e), attachment, handler);
+                return null;
+            }
             throw e;
         }
         int gen = op.begin();
@@ -1116,6 +1137,11 @@ public final class AioFileChannel extends AsynchronousFileChannel {
         } catch (AioException e) {
             failure = e;
         } catch (IllegalStateException e) {
+            // The engine is closed, but maybe still closing: its close() waits for the I/O in
+            // flight before it frees anything, and until then this operation may still be
+            // writing its buffer (posix: the completer finds the refusal, not the end). Nothing
+            // of it is given back before that.
+            ((ControlBlock) op.aio).op.engine().awaitDrained();
             failure = closedEngine(e);
         }
         byte canceledBy = op.canceledBy;
@@ -1144,6 +1170,7 @@ public final class AioFileChannel extends AsynchronousFileChannel {
                 failure = new InterruptedByTimeoutException();
             } else if (!isOpen()) {
                 failure = new AsynchronousCloseException();
+                failure.initCause(e); // what the engine said: ECANCELED from the close's cancel, or another errno
             } else if (e.errno() == Errno.ECANCELED && canceledBy == ChannelOp.BY_USER) {
                 failure = null;
                 resultType = -1; // canceled
@@ -1228,6 +1255,11 @@ public final class AioFileChannel extends AsynchronousFileChannel {
 
     private static Throwable unwrap(Throwable t) {
         return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    /** Whether the channel's engine is closed (then its blocks refuse everything). */
+    private boolean engineClosed() {
+        return ((dev.jaio.internal.AbstractEngine) engine).isClosed(); // checked at opening
     }
 
     private static Throwable closedEngine(Throwable e) {

@@ -112,9 +112,11 @@ public abstract class AbstractEngine implements AioEngine {
     /**
      * Waits, ignoring interrupts (kept for the caller), until {@link #close()} has drained and
      * freed every operation. For a block closed while its engine closes: the engine frees it once
-     * its I/O has ended, and the block's {@code close()} must not return before that.
+     * its I/O has ended, and the block's {@code close()} must not return before that; and for
+     * {@code AioFileChannel}, whose completer sees a closing engine's refusal before the end of
+     * the I/O. Must not be called by the thread that closes the engine.
      */
-    final void awaitDrained() {
+    public final void awaitDrained() {
         boolean interrupted = false;
         while (true) {
             try {

@@ -176,9 +176,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * it does not wait: the descriptor is closed once the last operation has ended.
  *
  * <p>Closing the channel's engine ({@link AioEngine#close()}) ends its operations too: those in
- * flight, and every one started afterwards, complete with {@link AsynchronousCloseException},
- * whose cause is the engine's {@code IllegalStateException}; no {@code read}, {@code write} or
- * {@code forceAsync} throws it. Close the channel as well, to close its descriptor.
+ * flight complete with {@link AsynchronousCloseException} once the engine's close has ended
+ * their I/O (never before: their buffers are the kernel's until then), and every one started
+ * afterwards fails the same way at once; the exception's cause is the engine's
+ * {@code IllegalStateException}, and no {@code read}, {@code write} or {@code forceAsync} throws
+ * it. Close the channel as well, to close its descriptor.
  *
  * <p>Thread-safe.
  */

@@ -185,12 +185,10 @@ final class ChannelApiJob extends Job {
             this.bytes = buffer.asByteBuffer();
         }
 
-        /** Picks the next block (and whether to write it) and fills a write's buffer; submitted now. */
-        void aim() {
-            aim(System.nanoTime());
-        }
-
-        /** {@link #aim()}, submitted at {@code now}: the clock the caller just read. */
+        /**
+         * Picks the next block (and whether to write it) and fills a write's buffer; submitted at
+         * {@code now}, the clock the caller just read.
+         */
         void aim(long now) {
             if (ownPicker != null) {
                 pick(ownPicker);
